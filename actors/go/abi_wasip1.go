@@ -1,0 +1,116 @@
+//go:build wasip1
+
+package actor
+
+import "unsafe"
+
+// The waPC ABI (SPEC section 3). Pointers are offsets into the guest's linear
+// memory; Go's heap lives there and does not move, so Go pointers are passed
+// as they are. Lengths are i32.
+
+//go:wasmimport wapc __guest_request
+func guestRequest(opPtr, msgPtr unsafe.Pointer)
+
+//go:wasmimport wapc __guest_response
+func guestResponse(ptr unsafe.Pointer, n uint32)
+
+//go:wasmimport wapc __guest_error
+func guestError(ptr unsafe.Pointer, n uint32)
+
+//go:wasmimport wapc __host_call
+func wapcHostCall(bdPtr unsafe.Pointer, bdLen uint32, nsPtr unsafe.Pointer, nsLen uint32, opPtr unsafe.Pointer, opLen uint32, ptr unsafe.Pointer, n uint32) uint32
+
+//go:wasmimport wapc __host_response_len
+func hostResponseLen() uint32
+
+//go:wasmimport wapc __host_response
+func hostResponse(ptr unsafe.Pointer)
+
+//go:wasmimport wapc __host_error_len
+func hostErrorLen() uint32
+
+//go:wasmimport wapc __host_error
+func hostError(ptr unsafe.Pointer)
+
+//go:wasmimport wapc __console_log
+func consoleLog(ptr unsafe.Pointer, n uint32)
+
+// opBuf holds the operation name of the current call; it is reused because
+// the name is only needed for the handler lookup.
+var opBuf []byte
+
+// guestCall serves one call from the host. The hot path allocates only the
+// payload, which the handler owns; the operation name is looked up without
+// a copy and the response is handed to the host straight from the handler's
+// slice.
+//
+//go:wasmexport __guest_call
+func guestCall(opLen, msgLen uint32) uint32 {
+	if uint32(cap(opBuf)) < opLen {
+		opBuf = make([]byte, opLen)
+	}
+	op := opBuf[:opLen]
+	var msg []byte
+	if msgLen > 0 {
+		msg = make([]byte, msgLen)
+	}
+	guestRequest(bytesPtr(op), bytesPtr(msg))
+
+	h, ok := handlers[string(op)] // no allocation: the compiler borrows op
+	if !ok {
+		fail(noHandler(string(op)).Error())
+		return 0
+	}
+	out, err := h(msg)
+	if err != nil {
+		fail(err.Error())
+		return 0
+	}
+	guestResponse(bytesPtr(out), uint32(len(out)))
+	return 1
+}
+
+func fail(text string) {
+	guestError(stringPtr(text), uint32(len(text)))
+}
+
+func hostCall(binding, namespace, operation string, payload []byte) ([]byte, error) {
+	ok := wapcHostCall(
+		stringPtr(binding), uint32(len(binding)),
+		stringPtr(namespace), uint32(len(namespace)),
+		stringPtr(operation), uint32(len(operation)),
+		bytesPtr(payload), uint32(len(payload)),
+	)
+	if ok != 1 {
+		msg := make([]byte, hostErrorLen())
+		hostError(bytesPtr(msg))
+		return nil, &HostError{Binding: binding, Namespace: namespace, Operation: operation, Message: string(msg)}
+	}
+	n := hostResponseLen()
+	if n == 0 {
+		return nil, nil
+	}
+	resp := make([]byte, n)
+	hostResponse(bytesPtr(resp))
+	return resp, nil
+}
+
+// ConsoleLog writes msg to the host log through waPC's __console_log. It
+// needs no claim; prefer [Log], which carries a level.
+func ConsoleLog(msg string) {
+	consoleLog(stringPtr(msg), uint32(len(msg)))
+}
+
+func bytesPtr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.SliceData(b))
+}
+
+func stringPtr(s string) unsafe.Pointer {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Pointer(unsafe.StringData(s))
+}

@@ -1,0 +1,83 @@
+package actor
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	spore "github.com/spore-run/spore"
+)
+
+// ErrNoHandler is returned (and reported to the host as the guest error) when
+// a call names an operation that has no registered handler.
+var ErrNoHandler = errors.New("actor: no handler")
+
+// Handler handles one operation. It owns payload and may keep it; the slice it
+// returns is the response payload and must not be changed after return.
+type Handler func(payload []byte) ([]byte, error)
+
+// handlers maps operation names to handlers. It is written during package
+// initialization and read by calls, which on Wasm are never concurrent.
+var handlers = map[string]Handler{}
+
+// Handle registers h for the operation op. Call it from init. A later Handle
+// for the same op replaces the earlier handler, which lets tests swap one.
+func Handle(op string, h Handler) {
+	if op == "" || h == nil {
+		panic("actor: Handle needs an operation name and a handler")
+	}
+	handlers[op] = h
+}
+
+// HandleHTTP registers h for HttpServer.HandleRequest (contract
+// spore:httpserver). A nil response answers 200 with no body, and a zero
+// Status means 200, as with net/http.
+func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
+	Handle(spore.OpHTTPHandleRequest, func(payload []byte) ([]byte, error) {
+		var req spore.HTTPRequest
+		if err := msgpack.Unmarshal(payload, &req); err != nil {
+			return nil, fmt.Errorf("actor: %s: decode request: %w", spore.OpHTTPHandleRequest, err)
+		}
+		resp, err := h(&req)
+		if err != nil {
+			return nil, err
+		}
+		if resp == nil {
+			resp = &spore.HTTPResponse{}
+		}
+		if resp.Status == 0 {
+			resp.Status = 200
+		}
+		return msgpack.Marshal(resp)
+	})
+}
+
+// HandleMessage registers h for Messaging.HandleMessage (contract
+// spore:messaging): messages arriving on the link's subscriptions. What h
+// returns is the reply body; it is sent only when the message has a reply
+// subject, and may be empty.
+func HandleMessage(h func(*spore.Message) ([]byte, error)) {
+	Handle(spore.OpMsgHandleMessage, func(payload []byte) ([]byte, error) {
+		var msg spore.Message
+		if err := msgpack.Unmarshal(payload, &msg); err != nil {
+			return nil, fmt.Errorf("actor: %s: decode message: %w", spore.OpMsgHandleMessage, err)
+		}
+		return h(&msg)
+	})
+}
+
+// Dispatch runs the handler registered for op, as a call from the host would.
+// It is how actors are unit-tested without Wasm; see [SetHost] for their host
+// calls.
+func Dispatch(op string, payload []byte) ([]byte, error) {
+	h, ok := handlers[op]
+	if !ok {
+		return nil, noHandler(op)
+	}
+	return h(payload)
+}
+
+func noHandler(op string) error {
+	return fmt.Errorf("%w for operation %s", ErrNoHandler, op)
+}

@@ -1,0 +1,52 @@
+//go:build !wasip1
+
+package actor
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+)
+
+// HostFunc answers host calls off Wasm, standing in for the Spore host in
+// unit tests. binding is the link name as the actor gave it ("" for the
+// default link). An error it returns reaches the actor as a *[HostError]
+// wrapping it.
+type HostFunc func(binding, namespace, operation string, payload []byte) ([]byte, error)
+
+var host atomic.Pointer[HostFunc]
+
+// SetHost installs h as the host for host calls made off Wasm and returns the
+// previous one, so a test can restore it. With no host (nil), host calls fail
+// with [ErrNoHost]. SetHost exists only off Wasm.
+func SetHost(h HostFunc) (prev HostFunc) {
+	var old *HostFunc
+	if h == nil {
+		old = host.Swap(nil)
+	} else {
+		old = host.Swap(&h)
+	}
+	if old == nil {
+		return nil
+	}
+	return *old
+}
+
+func hostCall(binding, namespace, operation string, payload []byte) ([]byte, error) {
+	h := host.Load()
+	if h == nil {
+		return nil, &HostError{Binding: binding, Namespace: namespace, Operation: operation, Message: ErrNoHost.Error(), err: ErrNoHost}
+	}
+	resp, err := (*h)(binding, namespace, operation, payload)
+	if err != nil {
+		return nil, &HostError{Binding: binding, Namespace: namespace, Operation: operation, Message: err.Error(), err: err}
+	}
+	return resp, nil
+}
+
+// ConsoleLog writes msg to the host log through waPC's __console_log. It
+// needs no claim; prefer [Log], which carries a level. Off Wasm it writes a
+// line to standard error.
+func ConsoleLog(msg string) {
+	fmt.Fprintln(os.Stderr, "actor console:", msg)
+}
