@@ -30,12 +30,17 @@
 //     runs every package's init, but never main.main. A main package still has
 //     to declare func main (the linker refuses one without it), so leave it
 //     empty and register handlers in init.
-//   - A handler runs on the goroutine that serves __guest_call and must return
-//     before the call ends; goroutines it starts only run while some call is
-//     in progress. Handlers run one at a time per instance.
-//   - A panic is not recovered: the Go runtime prints it to stderr and exits
-//     with code 2, which kills the instance; the host replaces it. An actor
-//     that wants to survive a panic recovers in its own handler.
+//   - Handlers run one at a time per instance. A handler may block (sleep,
+//     wait on a channel); goroutines it starts run only while some call is in
+//     progress, so wait for them before returning.
+//   - A panic is not recovered: after one the actor's state cannot be
+//     trusted. The Go runtime prints the panic and its stack to stderr and
+//     executes the Wasm instruction unreachable, so the host sees a trap,
+//     drops the instance and makes a new one. Running out of memory ends the
+//     same way ("fatal error: out of memory" on stderr, then the trap). An
+//     actor that wants to survive a panic recovers in its own handler.
+//   - The payload a handler receives is its own (one allocation per call);
+//     the response it returns is handed to the host without a copy.
 //   - Off Wasm (any GOOS other than wasip1) the package builds a native
 //     fallback so actors can be unit-tested with go test: [Dispatch] runs a
 //     registered handler and [SetHost] plugs in a fake host for host calls.
