@@ -34,8 +34,13 @@ func (e *Error) Unwrap() error { return e.err }
 
 // Errorf makes an *Error with a code and a formatted message; %w works.
 func Errorf(code Code, format string, args ...any) *Error {
-	err := fmt.Errorf(format, args...)
-	return &Error{Code: code, Message: err.Error(), err: errors.Unwrap(err)}
+	return NewError(code, fmt.Errorf(format, args...))
+}
+
+// NewError gives err a code. The message is err's; errors.Is and errors.As
+// see through to err.
+func NewError(code Code, err error) *Error {
+	return &Error{Code: code, Message: err.Error(), err: err}
 }
 
 // CodeOf returns the code of the first *Error in err's chain, or CodeInternal.

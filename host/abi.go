@@ -1,0 +1,165 @@
+package host
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/spore-run/spore"
+)
+
+// The waPC host module. Each function is a GoModuleFunction: it reads its
+// parameters from the stack and finds the calling instance through the
+// context, with no reflection and no allocation beyond the copies that carry
+// data out of guest memory.
+
+var i32 = api.ValueTypeI32
+
+type hostFunc struct {
+	name    string
+	fn      api.GoModuleFunc
+	params  []api.ValueType
+	results []api.ValueType
+}
+
+var wapcFuncs = []hostFunc{
+	{"__guest_request", guestRequest, []api.ValueType{i32, i32}, nil},
+	{"__guest_response", guestResponse, []api.ValueType{i32, i32}, nil},
+	{"__guest_error", guestError, []api.ValueType{i32, i32}, nil},
+	{"__host_call", hostCall, []api.ValueType{i32, i32, i32, i32, i32, i32, i32, i32}, []api.ValueType{i32}},
+	{"__host_response_len", hostResponseLen, nil, []api.ValueType{i32}},
+	{"__host_response", hostResponse, []api.ValueType{i32}, nil},
+	{"__host_error_len", hostErrorLen, nil, []api.ValueType{i32}},
+	{"__host_error", hostError, []api.ValueType{i32}, nil},
+	{"__console_log", consoleLog, []api.ValueType{i32, i32}, nil},
+}
+
+// wapcExports is the set of names the wapc module provides.
+var wapcExports = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range wapcFuncs {
+		m[f.name] = true
+	}
+	return m
+}()
+
+func instantiateWAPC(ctx context.Context, r wazero.Runtime) error {
+	b := r.NewHostModuleBuilder("wapc")
+	for _, f := range wapcFuncs {
+		b.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
+	}
+	_, err := b.Instantiate(ctx)
+	return err
+}
+
+// fault records an ABI misuse and traps the guest. wazero recovers the panic
+// and fails the call, and classify reports the recorded cause.
+func (inst *instance) faultf(format string, args ...any) {
+	if inst.fault == nil {
+		inst.fault = fmt.Errorf(format, args...)
+	}
+	panic(inst.fault)
+}
+
+// read copies len bytes at ptr out of guest memory.
+func (inst *instance) read(mod api.Module, what string, ptr, n uint32) []byte {
+	b, ok := mod.Memory().Read(ptr, n)
+	if !ok {
+		inst.faultf("%w: %s at %d, %d bytes, memory is %d bytes", ErrBadPointer, what, ptr, n, mod.Memory().Size())
+	}
+	return append([]byte(nil), b...)
+}
+
+func (inst *instance) write(mod api.Module, what string, ptr uint32, b []byte) {
+	if !mod.Memory().Write(ptr, b) {
+		inst.faultf("%w: %s at %d, %d bytes, memory is %d bytes", ErrBadPointer, what, ptr, len(b), mod.Memory().Size())
+	}
+}
+
+func mustInstance(ctx context.Context) *instance {
+	inst := instanceOf(ctx)
+	if inst == nil {
+		panic("host: waPC function called outside an invocation")
+	}
+	return inst
+}
+
+func guestRequest(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	opPtr, msgPtr := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	if !mod.Memory().WriteString(opPtr, inst.op) {
+		inst.faultf("%w: __guest_request operation at %d, %d bytes, memory is %d bytes", ErrBadPointer, opPtr, len(inst.op), mod.Memory().Size())
+	}
+	inst.write(mod, "__guest_request payload", msgPtr, inst.payload)
+}
+
+func guestResponse(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	inst.response = inst.read(mod, "__guest_response", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+}
+
+func guestError(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	inst.guestErr = inst.read(mod, "__guest_error", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+}
+
+func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	call := &Call{
+		Actor:     inst.actor,
+		Binding:   spore.LinkName(string(inst.read(mod, "__host_call binding", api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))),
+		Namespace: string(inst.read(mod, "__host_call namespace", api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))),
+		Operation: string(inst.read(mod, "__host_call operation", api.DecodeU32(stack[4]), api.DecodeU32(stack[5]))),
+		Payload:   inst.read(mod, "__host_call payload", api.DecodeU32(stack[6]), api.DecodeU32(stack[7])),
+	}
+	inst.hostResp, inst.hostErr = nil, nil
+	h := inst.actor.host
+	err := h.authorize(call)
+	var resp []byte
+	if err == nil {
+		// The callee runs under the caller's context (its trace and its
+		// cancellation), not the callCtx, which hides Done on purpose, and
+		// within this invocation's deadline: the timer cannot stop a guest
+		// while it waits in Go.
+		dctx := inst.cc.Context
+		if !inst.deadline.IsZero() {
+			var cancel context.CancelFunc
+			dctx, cancel = context.WithDeadline(dctx, inst.deadline)
+			defer cancel()
+		}
+		resp, err = h.dispatch(dctx, call)
+	}
+	if err != nil {
+		inst.hostErr = []byte(err.Error())
+		stack[0] = 0
+		return
+	}
+	inst.hostResp = resp
+	stack[0] = 1
+}
+
+func hostResponseLen(ctx context.Context, _ api.Module, stack []uint64) {
+	stack[0] = uint64(len(mustInstance(ctx).hostResp))
+}
+
+func hostResponse(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	inst.write(mod, "__host_response", api.DecodeU32(stack[0]), inst.hostResp)
+}
+
+func hostErrorLen(ctx context.Context, _ api.Module, stack []uint64) {
+	stack[0] = uint64(len(mustInstance(ctx).hostErr))
+}
+
+func hostError(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	inst.write(mod, "__host_error", api.DecodeU32(stack[0]), inst.hostErr)
+}
+
+func consoleLog(ctx context.Context, mod api.Module, stack []uint64) {
+	inst := mustInstance(ctx)
+	msg := inst.read(mod, "__console_log", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
+	inst.actor.host.log.Info(string(msg), "actor", inst.actor.claims.Name, "id", inst.actor.claims.ID, "stream", "console")
+}

@@ -1,0 +1,190 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/signing"
+)
+
+// Actor is one loaded actor: its verified claims, its compiled module and its
+// pool of instances.
+type Actor struct {
+	host     *Host
+	claims   *signing.Claims
+	compiled wazero.CompiledModule
+	limits   Limits
+	pool     pool
+
+	invocations atomic.Uint64
+	failures    atomic.Uint64
+	closeOnce   sync.Once
+}
+
+func newActor(h *Host, c *signing.Claims, m wazero.CompiledModule, l Limits) *Actor {
+	a := &Actor{host: h, claims: c, compiled: m, limits: l}
+	a.pool.init(a, l.MaxInstances)
+	return a
+}
+
+// ID is the actor's stable identity, the subject of its claims.
+func (a *Actor) ID() string { return a.claims.ID }
+
+// Claims returns the verified claims. Do not modify them.
+func (a *Actor) Claims() *signing.Claims { return a.claims }
+
+// Limits returns the limits the actor runs with.
+func (a *Actor) Limits() Limits { return a.limits }
+
+// String names the actor as errors do: actor "name" (ID).
+func (a *Actor) String() string { return fmt.Sprintf("actor %q (%s)", a.claims.Name, a.claims.ID) }
+
+// Stats is a snapshot of an actor's counters.
+type Stats struct {
+	Invocations uint64 `json:"invocations"`
+	Failures    uint64 `json:"failures"`
+	Instances   int    `json:"instances"`
+	Busy        int    `json:"busy"`
+}
+
+// Stats returns the actor's counters.
+func (a *Actor) Stats() Stats {
+	live, busy := a.pool.counts()
+	return Stats{Invocations: a.invocations.Load(), Failures: a.failures.Load(), Instances: live, Busy: busy}
+}
+
+// Invoke runs one operation. It waits for a free instance when all are busy.
+// An error from the guest or from its sandbox is a *spore.Error naming the
+// actor and the cause, wrapping one of this package's sentinels.
+func (a *Actor) Invoke(ctx context.Context, op string, payload []byte) ([]byte, error) {
+	a.invocations.Add(1)
+	inst, err := a.pool.get(ctx)
+	if err != nil {
+		a.failures.Add(1)
+		return nil, err
+	}
+	out, err := inst.invoke(ctx, op, payload)
+	if err != nil {
+		a.failures.Add(1)
+	}
+	a.pool.put(inst)
+	return out, err
+}
+
+// Close stops the actor's instances once the running invocations finish.
+func (a *Actor) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() {
+		a.pool.close(ctx)
+		a.compiled.Close(ctx)
+	})
+	return nil
+}
+
+// pool holds an actor's instances. A slot is a token for one instance: nil
+// until the instance is made, or again after it failed. Taking a slot from
+// the channel is what makes an instance exclusive to one goroutine.
+type pool struct {
+	actor  *Actor
+	slots  chan *instance
+	done   chan struct{}
+	busy   atomic.Int32
+	live   atomic.Int32
+	closed atomic.Bool
+}
+
+func (p *pool) init(a *Actor, max int) {
+	p.actor = a
+	p.slots = make(chan *instance, max)
+	p.done = make(chan struct{})
+	for range max {
+		p.slots <- nil
+	}
+}
+
+// warm makes n instances up front.
+func (p *pool) warm(ctx context.Context, n int) error {
+	made := make([]*instance, 0, n)
+	defer func() {
+		for _, inst := range made {
+			p.put(inst)
+		}
+	}()
+	for range n {
+		inst, err := p.get(ctx)
+		if err != nil {
+			return err
+		}
+		made = append(made, inst)
+	}
+	return nil
+}
+
+func (p *pool) get(ctx context.Context) (*instance, error) {
+	var inst *instance
+	select {
+	case inst = <-p.slots:
+	default:
+		select {
+		case inst = <-p.slots:
+		case <-p.done:
+			return nil, spore.Errorf(spore.CodeUnavailable, "%s is stopping: %w", p.actor, ErrClosed)
+		case <-ctx.Done():
+			return nil, spore.Errorf(spore.CodeTimeout, "%s: no free instance: %w", p.actor, ctx.Err())
+		}
+	}
+	if p.closed.Load() {
+		p.slots <- inst
+		return nil, spore.Errorf(spore.CodeUnavailable, "%s is stopping: %w", p.actor, ErrClosed)
+	}
+	p.busy.Add(1)
+	if inst != nil {
+		return inst, nil
+	}
+	inst, err := newInstance(ctx, p.actor)
+	if err != nil {
+		p.busy.Add(-1)
+		p.slots <- nil
+		return nil, err
+	}
+	p.live.Add(1)
+	return inst, nil
+}
+
+// put returns an instance to the pool; a broken one is closed and its slot
+// left empty, so the next get makes a fresh instance.
+func (p *pool) put(inst *instance) {
+	p.busy.Add(-1)
+	if inst.broken || p.closed.Load() {
+		inst.close()
+		p.live.Add(-1)
+		inst = nil
+	}
+	p.slots <- inst
+}
+
+func (p *pool) counts() (live, busy int) { return int(p.live.Load()), int(p.busy.Load()) }
+
+// close refuses new invocations, then takes every slot back (waiting for
+// running invocations) and closes the instances.
+func (p *pool) close(ctx context.Context) {
+	if p.closed.Swap(true) {
+		return
+	}
+	close(p.done)
+	for range cap(p.slots) {
+		select {
+		case inst := <-p.slots:
+			if inst != nil {
+				inst.close()
+				p.live.Add(-1)
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/signing"
+)
+
+// Host runs actors. It owns one wazero runtime shared by all of them, with the
+// waPC and WASI host modules instantiated once.
+type Host struct {
+	cfg     Config
+	log     *slog.Logger
+	runtime wazero.Runtime
+	cache   wazero.CompilationCache
+
+	mu      sync.RWMutex
+	actors  map[string]*Actor // by id
+	aliases map[string]string // call alias -> id
+	closed  bool
+}
+
+// New starts a host. The context is used only while starting.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	h := &Host{cfg: cfg, log: cfg.logger, actors: map[string]*Actor{}, aliases: map[string]string{}}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	var err error
+	if cfg.cacheDir != "" {
+		if h.cache, err = wazero.NewCompilationCacheWithDir(cfg.cacheDir); err != nil {
+			return nil, fmt.Errorf("host: compilation cache %s: %w", cfg.cacheDir, err)
+		}
+	} else {
+		h.cache = wazero.NewCompilationCache()
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithCompilationCache(h.cache).
+		WithCloseOnContextDone(!cfg.noTimer)
+	h.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.runtime); err != nil {
+		h.runtime.Close(ctx)
+		return nil, fmt.Errorf("host: wasi: %w", err)
+	}
+	if err := instantiateWAPC(ctx, h.runtime); err != nil {
+		h.runtime.Close(ctx)
+		return nil, fmt.Errorf("host: wapc: %w", err)
+	}
+	return h, nil
+}
+
+// Load verifies a signed module, compiles it (or takes it from the cache) and
+// starts its warm instances. Loading a module whose identity already runs
+// here upgrades it when its revision is higher, returns the running actor
+// when the module is the same, and fails with ErrOlderRevision otherwise.
+func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, error) {
+	claims, err := signing.Verify(module, h.cfg.verify)
+	if err != nil {
+		return nil, fmt.Errorf("host: load: %w", err)
+	}
+	h.mu.RLock()
+	old := h.actors[claims.ID]
+	h.mu.RUnlock()
+	if old != nil {
+		switch {
+		case old.claims.Hash == claims.Hash:
+			return old, nil
+		case !signing.IsNewer(old.claims, claims):
+			return nil, fmt.Errorf("host: load %s revision %d: %s is at revision %d: %w",
+				claims.Name, claims.Revision, old, old.claims.Revision, ErrOlderRevision)
+		}
+	}
+	compiled, err := h.runtime.CompileModule(ctx, module)
+	if err != nil {
+		return nil, fmt.Errorf("host: compile %s: %w", claims.Name, err)
+	}
+	if err := checkModule(compiled); err != nil {
+		compiled.Close(ctx)
+		return nil, fmt.Errorf("host: %s: %w", claims.Name, err)
+	}
+	a := newActor(h, claims, compiled, limits.orDefaults(h.cfg.limits))
+	if err := a.pool.warm(ctx, a.limits.Warm); err != nil {
+		a.Close(ctx)
+		return nil, fmt.Errorf("host: start %s: %w", a, err)
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		a.Close(ctx)
+		return nil, fmt.Errorf("host: load %s: %w", a, ErrClosed)
+	}
+	old = h.actors[claims.ID]
+	h.actors[claims.ID] = a
+	if old != nil && old.claims.CallAlias != "" {
+		delete(h.aliases, old.claims.CallAlias)
+	}
+	if claims.CallAlias != "" {
+		h.aliases[claims.CallAlias] = claims.ID
+	}
+	h.mu.Unlock()
+	if old != nil {
+		h.log.Info("actor upgraded", "actor", claims.Name, "id", claims.ID,
+			"from_revision", old.claims.Revision, "to_revision", claims.Revision)
+		old.Close(ctx)
+	}
+	return a, nil
+}
+
+// checkModule refuses modules that cannot work as actors before any instance
+// is made, so the error names the real cause.
+func checkModule(m wazero.CompiledModule) error {
+	if _, ok := m.ExportedFunctions()["__guest_call"]; !ok {
+		return fmt.Errorf("module does not export __guest_call: %w", ErrNotActor)
+	}
+	if len(m.ExportedMemories()) == 0 {
+		return fmt.Errorf("module does not export a memory: %w", ErrNotActor)
+	}
+	for _, f := range m.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		if mod != "wapc" && mod != wasi_snapshot_preview1.ModuleName {
+			return fmt.Errorf("module imports %s.%s; actors may import only wapc and %s: %w",
+				mod, name, wasi_snapshot_preview1.ModuleName, ErrImport)
+		}
+		if mod == "wapc" && !wapcExports[name] {
+			return fmt.Errorf("module imports wapc.%s, which is not part of waPC: %w", name, ErrImport)
+		}
+	}
+	return nil
+}
+
+// Actor returns the running actor with that id, call alias or claims name,
+// or nil.
+func (h *Host) Actor(ref string) *Actor {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if a := h.actors[ref]; a != nil {
+		return a
+	}
+	if id, ok := h.aliases[ref]; ok {
+		return h.actors[id]
+	}
+	for _, a := range h.actors {
+		if a.claims.Name == ref {
+			return a
+		}
+	}
+	return nil
+}
+
+// Actors lists the running actors.
+func (h *Host) Actors() []*Actor {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*Actor, 0, len(h.actors))
+	for _, a := range h.actors {
+		out = append(out, a)
+	}
+	return out
+}
+
+// Invoke calls an operation on a running actor named by id, alias or name.
+func (h *Host) Invoke(ctx context.Context, ref, op string, payload []byte) ([]byte, error) {
+	a := h.Actor(ref)
+	if a == nil {
+		return nil, spore.Errorf(spore.CodeNotFound, "host: actor %q does not run on this host: %w", ref, ErrNoActor)
+	}
+	return a.Invoke(ctx, op, payload)
+}
+
+// Unload stops an actor and removes it. It returns ErrNoActor if none runs.
+func (h *Host) Unload(ctx context.Context, ref string) error {
+	a := h.Actor(ref)
+	if a == nil {
+		return spore.Errorf(spore.CodeNotFound, "host: actor %q does not run on this host: %w", ref, ErrNoActor)
+	}
+	h.mu.Lock()
+	if h.actors[a.ID()] == a {
+		delete(h.actors, a.ID())
+		if a.claims.CallAlias != "" {
+			delete(h.aliases, a.claims.CallAlias)
+		}
+	}
+	h.mu.Unlock()
+	return a.Close(ctx)
+}
+
+// Close stops every actor and the runtime. It is safe to call twice.
+func (h *Host) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	actors := h.actors
+	h.actors = map[string]*Actor{}
+	h.mu.Unlock()
+	for _, a := range actors {
+		a.Close(ctx)
+	}
+	return h.runtime.Close(ctx)
+}
+
+// exportedFunction returns the export or nil.
+func exportedFunction(m api.Module, name string) api.Function {
+	return m.ExportedFunction(name)
+}

@@ -1,0 +1,374 @@
+package host_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/host"
+	"github.com/spore-run/spore/internal/testkit"
+	"github.com/spore-run/spore/signing"
+)
+
+// logBuffer collects the host's structured log for assertions.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func newHost(t *testing.T, cfg host.Config) (*host.Host, *logBuffer) {
+	t.Helper()
+	logs := &logBuffer{}
+	cfg = cfg.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))
+	h, err := host.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	return h, logs
+}
+
+func TestEchoRoundTrip(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig())
+	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{0, 1, 100, 70_000, 1 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			in := bytes.Repeat([]byte{'x'}, size)
+			out, err := a.Invoke(context.Background(), "Echo", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, in) {
+				t.Fatalf("echo of %d bytes came back as %d bytes", len(in), len(out))
+			}
+		})
+	}
+}
+
+func TestConcurrentInvocations(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig())
+	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"),
+		host.Limits{MaxInstances: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				in := fmt.Appendf(nil, "g%d-i%d", g, i)
+				out, err := a.Invoke(context.Background(), "Echo", in)
+				if err != nil || !bytes.Equal(out, in) {
+					errs <- fmt.Errorf("got %q, %v; want %q", out, err, in)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := a.Stats(); st.Instances > 3 || st.Invocations != 800 {
+		t.Errorf("stats = %+v, want at most 3 instances and 800 invocations", st)
+	}
+}
+
+// TestMisbehavingGuests shows each kind of bad guest contained: the call fails
+// with an error naming the actor and the cause, and the next call is served
+// by a fresh instance.
+func TestMisbehavingGuests(t *testing.T) {
+	tests := []struct {
+		name    string
+		wat     string
+		limits  host.Limits
+		payload string
+		want    error
+		code    spore.Code
+		text    string
+	}{
+		{"loop", "host/testdata/loop.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
+		{"trap", "host/testdata/trap.wat", host.Limits{}, "", host.ErrTrap, spore.CodeActorFailed, "unreachable"},
+		{"grow", "host/testdata/grow.wat", host.Limits{MemoryLimit: 4 << 20}, "", host.ErrOutOfMemory, spore.CodeActorFailed, "limit of 4 MiB"},
+		{"bad response pointer", "host/testdata/badptr.wat", host.Limits{}, "", host.ErrBadPointer, spore.CodeActorFailed, "__guest_response"},
+		{"bad host response pointer", "host/testdata/hostcall.wat", host.Limits{}, "badptr", host.ErrBadPointer, spore.CodeActorFailed, "__host_response"},
+	}
+	s := testkit.NewSigner(t)
+	// The control: an echo actor on the same host keeps answering.
+	h, logs := newHost(t, host.NewConfig().WithRouter(host.RouterFunc(func(context.Context, *host.Call) ([]byte, error) {
+		return []byte("logged"), nil
+	})))
+	echo, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, tt.wat), tt.name, spore.ContractLogging), tt.limits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 { // the second call runs on a replacement instance
+				_, err := a.Invoke(context.Background(), "spore:logging", []byte(tt.payload))
+				if !errors.Is(err, tt.want) {
+					t.Fatalf("call %d: err = %v, want %v", i, err, tt.want)
+				}
+				if got := spore.CodeOf(err); got != tt.code {
+					t.Errorf("code = %s, want %s", got, tt.code)
+				}
+				for _, want := range []string{fmt.Sprintf("actor %q (%s)", tt.name, a.ID()), tt.text} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error %q does not contain %q", err, want)
+					}
+				}
+				if out, err := echo.Invoke(context.Background(), "Echo", []byte("still here")); err != nil || string(out) != "still here" {
+					t.Fatalf("echo after %s: %q, %v", tt.name, out, err)
+				}
+			}
+			if st := a.Stats(); st.Failures != 2 || st.Instances > 1 {
+				t.Errorf("stats = %+v, want 2 failures and the broken instances gone", st)
+			}
+		})
+	}
+	if !strings.Contains(logs.String(), "replacing it") {
+		t.Error("the host log does not report replaced instances")
+	}
+}
+
+func TestRefusedModules(t *testing.T) {
+	s := testkit.NewSigner(t)
+	echo := testkit.WAT(t, "host/testdata/echo.wat")
+	signed := s.Sign(t, echo, "echo")
+	tampered := bytes.Clone(signed)
+	// The echo function's body holds "i32.const 65536" (0x41 0x80 0x80 0x04);
+	// change it to 65535-ish, so the module still validates.
+	i := bytes.Index(tampered, []byte{0x41, 0x80, 0x80, 0x04})
+	if i < 0 {
+		t.Fatal("test module changed; find another byte to tamper with")
+	}
+	tampered[i+1] = 0x81
+	other := testkit.NewSigner(t)
+	expired := func() []byte {
+		kp, _ := signing.NewKey(signing.KindActor)
+		id, _ := kp.PublicKey()
+		return s.SignClaims(t, echo, signing.Claims{ID: id, Name: "old", Revision: 1, Expires: time.Now().Add(-time.Hour)})
+	}()
+	notYet := func() []byte {
+		kp, _ := signing.NewKey(signing.KindActor)
+		id, _ := kp.PublicKey()
+		return s.SignClaims(t, echo, signing.Claims{ID: id, Name: "future", Revision: 1, NotBefore: time.Now().Add(time.Hour)})
+	}()
+	noExport := s.Sign(t, testkit.WAT(t, "host/testdata/noexport.wat"), "noexport")
+
+	tests := []struct {
+		name   string
+		module []byte
+		cfg    host.Config
+		want   error
+	}{
+		{"unsigned", echo, host.NewConfig(), signing.ErrUnsigned},
+		{"tampered", tampered, host.NewConfig(), signing.ErrHashMismatch},
+		{"expired", expired, host.NewConfig(), signing.ErrExpired},
+		{"not yet valid", notYet, host.NewConfig(), signing.ErrNotYetValid},
+		{"untrusted issuer", signed, host.NewConfig().WithTrustedIssuers(other.IssuerKey()), signing.ErrUntrustedIssuer},
+		{"not wasm", []byte("#!/bin/sh\necho hi\n"), host.NewConfig(), signing.ErrNotWasm},
+		{"truncated", signed[:len(signed)/2], host.NewConfig(), signing.ErrMalformed},
+		{"no __guest_call", noExport, host.NewConfig(), host.ErrNotActor},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := newHost(t, tt.cfg)
+			_, err := h.Load(context.Background(), tt.module, host.Limits{})
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			// The host still serves a good actor afterwards.
+			a, err := h.Load(context.Background(), s.Sign(t, echo, "echo"), host.Limits{})
+			if tt.name == "untrusted issuer" {
+				if !errors.Is(err, signing.ErrUntrustedIssuer) {
+					t.Fatalf("untrusted issuer's good actor: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err := a.Invoke(context.Background(), "Echo", []byte("ok")); err != nil || string(out) != "ok" {
+				t.Fatalf("echo: %q, %v", out, err)
+			}
+		})
+	}
+}
+
+func TestGate(t *testing.T) {
+	s := testkit.NewSigner(t)
+	hc := testkit.WAT(t, "host/testdata/hostcall.wat")
+	var routed []*host.Call
+	router := host.RouterFunc(func(ctx context.Context, c *host.Call) ([]byte, error) {
+		routed = append(routed, c)
+		return []byte("from " + c.Namespace), nil
+	})
+	links := host.LinkSourceFunc(func(actorID, contract, name string) (spore.Link, bool) {
+		if contract == spore.ContractKeyValue && name == spore.DefaultLinkName {
+			return spore.Link{ActorID: actorID, Contract: contract, LinkName: name, Provider: "keyvalue"}, true
+		}
+		return spore.Link{}, false
+	})
+	h, _ := newHost(t, host.NewConfig().WithRouter(router).WithLinks(links))
+	ctx := context.Background()
+	withKV, err := h.Load(ctx, s.Sign(t, hc, "with-kv", spore.ContractKeyValue, spore.ContractLogging, spore.ContractHTTPClient), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := h.Load(ctx, s.Sign(t, hc, "bare"), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		actor  *host.Actor
+		ns     string
+		want   string
+		denied string
+	}{
+		{"claim and link", withKV, spore.ContractKeyValue, "from spore:keyvalue", ""},
+		{"claim, no link needed", withKV, spore.ContractLogging, "from spore:logging", ""},
+		{"claim but no link", withKV, spore.ContractHTTPClient, "", `has no link for spore:httpclient (link name "default")`},
+		{"no claim", bare, spore.ContractKeyValue, "", `actor "bare" (` + bare.ID() + `) has no claim for spore:keyvalue`},
+		{"no actor claim", bare, "with-kv", "", "has no claim for spore:actor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			routed = nil
+			out, err := tt.actor.Invoke(ctx, tt.ns, []byte("p"))
+			if tt.denied != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.denied) {
+					t.Fatalf("err = %v, want a denial containing %q", err, tt.denied)
+				}
+				if len(routed) != 0 {
+					t.Fatalf("a denied call was dispatched: %+v", routed[0])
+				}
+				return
+			}
+			if err != nil || string(out) != tt.want {
+				t.Fatalf("got %q, %v; want %q", out, err, tt.want)
+			}
+			if len(routed) != 1 || string(routed[0].Payload) != "p" || routed[0].Binding != "default" {
+				t.Fatalf("routed = %+v", routed)
+			}
+		})
+	}
+}
+
+func TestLocalActorCall(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig().WithRouter(host.RouterFunc(func(context.Context, *host.Call) ([]byte, error) {
+		return nil, errors.New("left the process")
+	})))
+	ctx := context.Background()
+	kp, _ := signing.NewKey(signing.KindActor)
+	id, _ := kp.PublicKey()
+	echo := s.SignClaims(t, testkit.WAT(t, "host/testdata/echo.wat"), signing.Claims{ID: id, Name: "echo", Revision: 1, CallAlias: "echoer"})
+	if _, err := h.Load(ctx, echo, host.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := h.Load(ctx, s.Sign(t, testkit.WAT(t, "host/testdata/hostcall.wat"), "caller", spore.ContractActor), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{id, "echoer"} {
+		out, err := caller.Invoke(ctx, target, []byte("hi"))
+		if err != nil || string(out) != "hi" {
+			t.Errorf("call %s: %q, %v", target, out, err)
+		}
+	}
+	if _, err := caller.Invoke(ctx, "nobody", []byte("hi")); err == nil || !strings.Contains(err.Error(), "left the process") {
+		t.Errorf("call to an unknown actor should go to the router, got %v", err)
+	}
+}
+
+func TestUpgrade(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig())
+	ctx := context.Background()
+	kp, _ := signing.NewKey(signing.KindActor)
+	id, _ := kp.PublicKey()
+	v1 := s.SignClaims(t, testkit.WAT(t, "host/testdata/trap.wat"), signing.Claims{ID: id, Name: "svc", Revision: 1})
+	v2 := s.SignClaims(t, testkit.WAT(t, "host/testdata/echo.wat"), signing.Claims{ID: id, Name: "svc", Revision: 2})
+	if _, err := h.Load(ctx, v1, host.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Load(ctx, v2, host.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := h.Invoke(ctx, "svc", "Echo", []byte("v2")); err != nil || string(out) != "v2" {
+		t.Fatalf("after upgrade: %q, %v", out, err)
+	}
+	if _, err := h.Load(ctx, v1, host.Limits{}); !errors.Is(err, host.ErrOlderRevision) {
+		t.Fatalf("downgrade: err = %v, want ErrOlderRevision", err)
+	}
+	if n := len(h.Actors()); n != 1 {
+		t.Fatalf("%d actors, want 1", n)
+	}
+}
+
+func TestCompilationCacheOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	s := testkit.NewSigner(t)
+	mod := s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo")
+	h, _ := newHost(t, host.NewConfig().WithCacheDir(dir))
+	if _, err := h.Load(context.Background(), mod, host.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	h.Close(context.Background())
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("cache dir holds nothing after a load: %v", err)
+	}
+}
+
+func TestGuestOutputGoesToLog(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, logs := newHost(t, host.NewConfig())
+	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/stdout.wat"), "chatty"), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Invoke(context.Background(), "Speak", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"msg":"hello from wasi"`, `"actor":"chatty"`, `"stream":"stdout"`, `"msg":"hello from console"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs)
+		}
+	}
+}

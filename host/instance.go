@@ -1,0 +1,246 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/spore-run/spore"
+)
+
+// exitDeadline is the exit code the deadline timer closes a module with.
+const exitDeadline = sys.ExitCodeDeadlineExceeded
+
+// instance is one instantiated module. Only the goroutine that took it from
+// the pool touches it, except the deadline timer, which only closes the
+// module and sets timedOut.
+type instance struct {
+	actor     *Actor
+	mod       api.Module
+	guestCall api.Function
+	memory    *cappedMemory
+	stack     [2]uint64
+	cc        callCtx
+	timer     *time.Timer
+	timedOut  atomic.Bool
+	broken    bool
+	deadline  time.Time // of the running call; host calls inherit it
+
+	// The current invocation, valid while guestCall runs.
+	op       string
+	payload  []byte
+	response []byte
+	guestErr []byte
+	hostResp []byte
+	hostErr  []byte
+	fault    error // the first ABI misuse, which also traps the call
+}
+
+// callCtx is the context a guest call runs under. The host functions find
+// their instance through it without an allocation per call. Its Done is nil
+// on purpose: wazero then starts no watcher goroutine, and the deadline timer
+// (or, for cancellable callers, context.AfterFunc) stops the guest instead.
+type callCtx struct {
+	context.Context
+	inst *instance
+}
+
+type instanceKey struct{}
+
+func (c *callCtx) Value(k any) any {
+	if k == (instanceKey{}) {
+		return c.inst
+	}
+	return c.Context.Value(k)
+}
+func (c *callCtx) Done() <-chan struct{}                   { return nil }
+func (c *callCtx) Err() error                              { return nil }
+func (c *callCtx) Deadline() (deadline time.Time, ok bool) { return }
+
+func instanceOf(ctx context.Context) *instance {
+	if cc, ok := ctx.(*callCtx); ok {
+		return cc.inst
+	}
+	inst, _ := ctx.Value(instanceKey{}).(*instance)
+	return inst
+}
+
+func newInstance(ctx context.Context, a *Actor) (*instance, error) {
+	inst := &instance{actor: a}
+	inst.cc.inst = inst
+	inst.cc.Context = context.WithoutCancel(ctx)
+	out := &guestWriter{log: a.host.log, actor: a, stream: "stdout"}
+	errw := &guestWriter{log: a.host.log, actor: a, stream: "stderr"}
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs(a.claims.Name).
+		WithStdout(out).
+		WithStderr(errw).
+		WithStartFunctions()
+	alloc := experimental.MemoryAllocatorFunc(func(capHint, _ uint64) experimental.LinearMemory {
+		inst.memory = newCappedMemory(a.limits.MemoryLimit, capHint)
+		return inst.memory
+	})
+	ictx := experimental.WithMemoryAllocator(&inst.cc, alloc)
+	mod, err := a.host.runtime.InstantiateModule(ictx, a.compiled, cfg)
+	if err != nil {
+		return nil, inst.classify(fmt.Errorf("instantiate: %w", err))
+	}
+	inst.mod = mod
+	inst.guestCall = mod.ExportedFunction("__guest_call")
+	if !a.host.cfg.noTimer {
+		inst.timer = time.AfterFunc(time.Hour, inst.expire)
+		inst.timer.Stop()
+	}
+	for _, name := range []string{"_initialize", "_start", "wapc_init"} {
+		fn := mod.ExportedFunction(name)
+		if fn == nil {
+			continue
+		}
+		err := inst.run(ctx, func() error { _, err := fn.Call(&inst.cc); return err })
+		var exit *sys.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == 0 {
+			err = fmt.Errorf("%s called proc_exit, which ends the instance; build the actor as a reactor (Go: -buildmode=c-shared) or export wapc_init", name)
+		}
+		if err != nil {
+			inst.close()
+			return nil, inst.classify(fmt.Errorf("%s: %w", name, err))
+		}
+		break
+	}
+	return inst, nil
+}
+
+// expire runs on the timer's goroutine when an invocation overruns.
+func (inst *instance) expire() {
+	inst.timedOut.Store(true)
+	inst.mod.CloseWithExitCode(context.Background(), exitDeadline)
+}
+
+// run calls f under the actor's deadline (or the caller's, if sooner) and
+// aborts it if the caller cancels.
+func (inst *instance) run(ctx context.Context, f func() error) error {
+	if inst.timer != nil {
+		d := inst.actor.limits.Timeout
+		if dl, ok := ctx.Deadline(); ok {
+			if until := time.Until(dl); until < d {
+				d = until
+			}
+		}
+		inst.deadline = time.Now().Add(d)
+		inst.timer.Reset(d)
+		if ctx.Done() != nil {
+			stop := context.AfterFunc(ctx, inst.expire)
+			defer stop()
+		}
+	}
+	err := f()
+	if inst.timer != nil && !inst.timer.Stop() && err == nil {
+		// The timer fired after the call returned: the result stands, but
+		// the module is closed.
+		inst.broken = true
+	}
+	return err
+}
+
+func (inst *instance) invoke(ctx context.Context, op string, payload []byte) ([]byte, error) {
+	inst.op, inst.payload = op, payload
+	inst.response, inst.guestErr, inst.fault = nil, nil, nil
+	inst.cc.Context = ctx
+	inst.stack[0], inst.stack[1] = uint64(len(op)), uint64(len(payload))
+	err := inst.run(ctx, func() error { return inst.guestCall.CallWithStack(&inst.cc, inst.stack[:]) })
+	inst.op, inst.payload, inst.hostResp, inst.hostErr = "", nil, nil, nil
+	inst.cc.Context = context.Background()
+	if err != nil {
+		return nil, inst.classify(err)
+	}
+	if inst.fault != nil {
+		// The guest misused the ABI but did not trap (it ignored our panic?
+		// cannot happen, but never hand back a half-written response).
+		return nil, inst.classify(inst.fault)
+	}
+	if uint32(inst.stack[0]) != 1 {
+		msg := string(inst.guestErr)
+		if msg == "" {
+			msg = "guest returned failure without an error message"
+		}
+		return nil, spore.Errorf(spore.CodeActorFailed, "%s: %s: %s: %w", inst.actor, op, msg, ErrGuest)
+	}
+	resp := inst.response
+	inst.response = nil
+	if resp == nil {
+		resp = []byte{}
+	}
+	return resp, nil
+}
+
+// classify turns a failed call into an error naming the actor and the cause,
+// and marks the instance broken: after a trap, an exit or a deadline its
+// state cannot be trusted.
+func (inst *instance) classify(err error) error {
+	inst.broken = true
+	a := inst.actor
+	var code spore.Code
+	var cause error
+	var exit *sys.ExitError
+	switch {
+	case inst.timedOut.Load():
+		code, cause = spore.CodeTimeout, fmt.Errorf("%w (%s)", ErrDeadline, a.limits.Timeout)
+	case inst.fault != nil:
+		code, cause = spore.CodeActorFailed, inst.fault
+	case inst.memory != nil && inst.memory.refused:
+		code, cause = spore.CodeActorFailed, fmt.Errorf("%w: limit of %d MiB per instance reached", ErrOutOfMemory, a.limits.MemoryLimit>>20)
+	case errors.As(err, &exit):
+		code, cause = spore.CodeActorFailed, fmt.Errorf("%w: exited with code %d", ErrTrap, exit.ExitCode())
+	default:
+		code, cause = spore.CodeActorFailed, fmt.Errorf("%w: %v", ErrTrap, trimTrace(err))
+	}
+	a.host.log.Warn("actor instance failed; replacing it", "actor", a.claims.Name, "id", a.claims.ID, "cause", cause.Error())
+	return spore.NewError(code, fmt.Errorf("%s: %w", a, cause))
+}
+
+// trimTrace keeps the first line of a wazero error: the cause, not the Wasm
+// stack trace, which goes to the debug log.
+func trimTrace(err error) string {
+	s := err.Error()
+	for i := range len(s) {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func (inst *instance) close() {
+	if inst.timer != nil {
+		inst.timer.Stop()
+	}
+	if inst.mod != nil {
+		inst.mod.Close(context.Background())
+	}
+}
+
+// guestWriter sends a guest's stdout or stderr to the host log, a record per
+// write, tagged with the actor.
+type guestWriter struct {
+	log    *slog.Logger
+	actor  *Actor
+	stream string
+}
+
+func (w *guestWriter) Write(p []byte) (int, error) {
+	msg := string(p)
+	if n := len(msg); n > 0 && msg[n-1] == '\n' {
+		msg = msg[:n-1]
+	}
+	w.log.Info(msg, "actor", w.actor.claims.Name, "id", w.actor.claims.ID, "stream", w.stream)
+	return len(p), nil
+}
