@@ -100,6 +100,9 @@ func parseSections(module []byte) ([]rawSection, error) {
 
 func checkHeader(module []byte) error {
 	if len(module) < len(wasmMagic) || !bytes.Equal(module[:len(wasmMagic)], wasmMagic) {
+		if len(module) == 0 {
+			return fmt.Errorf("%w: the file is empty; pass a compiled core Wasm module (.wasm)", ErrNotWasm)
+		}
 		head := module[:min(len(module), 4)]
 		return fmt.Errorf("%w: missing \\0asm magic (file starts with %x); pass a compiled core Wasm module (.wasm)", ErrNotWasm, head)
 	}
