@@ -240,7 +240,11 @@ func Verify(module []byte, opts VerifyOptions) (*Claims, error) {
 	default:
 		return nil, fmt.Errorf("%w: %d %s sections (at offsets %d and %d); sign it again with `spore sign`, which replaces them with one", ErrMalformed, len(found), claimsSection, found[0].Start, found[1].Start)
 	}
-	c, err := DecodeToken(string(module[found[0].body:found[0].End]))
+	tok := module[found[0].body:found[0].End]
+	if len(tok) > maxTokenLen {
+		return nil, fmt.Errorf("%w: %s section holds %d bytes, more than the %d a token may have; sign the module again", ErrBadSignature, claimsSection, len(tok), maxTokenLen)
+	}
+	c, err := DecodeToken(string(tok))
 	if err != nil {
 		return nil, err
 	}
