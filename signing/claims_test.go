@@ -178,6 +178,7 @@ func TestVerifyErrors(t *testing.T) {
 		})), VerifyOptions{}, ErrBadSignature},
 		{"edited expiry", withToken(t, module, editPayload(t, good.Token, func(m map[string]any) { m["exp"] = 1 })), VerifyOptions{}, ErrBadSignature},
 		{"not a jwt", withToken(t, module, "garbage"), VerifyOptions{}, ErrBadSignature},
+		{"huge token", withToken(t, module, strings.Repeat("a", maxTokenLen+1)), VerifyOptions{}, ErrBadSignature},
 		{"bad base64", withToken(t, module, "!!.!!.!!"), VerifyOptions{}, ErrBadSignature},
 		{"v1 algorithm", withToken(t, module, "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5In0."+parts[1]+"."+parts[2]), VerifyOptions{}, ErrBadSignature},
 		{"expired", sign(Claims{Expires: t0}), VerifyOptions{Now: at(t0.Add(time.Second))}, ErrExpired},
