@@ -131,3 +131,11 @@ func mustMarshal(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// Dispatch adds no allocation of its own to a handler's.
+func TestDispatchAllocs(t *testing.T) {
+	payload := []byte("payload")
+	if n := testing.AllocsPerRun(100, func() { actor.Dispatch("Test.Echo", payload) }); n != 0 {
+		t.Fatalf("Dispatch allocates %v times per call", n)
+	}
+}

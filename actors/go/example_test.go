@@ -31,7 +31,7 @@ func ExampleDispatch() {
 // natively.
 func ExampleSetHost() {
 	counts := map[string]int64{}
-	prev := actor.SetHost(func(binding, ns, op string, payload []byte) ([]byte, error) {
+	restore := actor.SetHost(func(binding, ns, op string, payload []byte) ([]byte, error) {
 		if ns != spore.ContractKeyValue || op != spore.OpKVIncrement {
 			return nil, fmt.Errorf("unexpected %s %s", ns, op)
 		}
@@ -42,7 +42,7 @@ func ExampleSetHost() {
 		counts[req.Key] += req.Delta
 		return msgpack.Marshal(counts[req.Key])
 	})
-	defer actor.SetHost(prev)
+	defer restore()
 
 	actor.Handle("Visit", func([]byte) ([]byte, error) {
 		n, err := actor.KeyValue("").Increment("visits", 1)

@@ -16,20 +16,20 @@ type HostFunc func(binding, namespace, operation string, payload []byte) ([]byte
 
 var host atomic.Pointer[HostFunc]
 
-// SetHost installs h as the host for host calls made off Wasm and returns the
-// previous one, so a test can restore it. With no host (nil), host calls fail
-// with [ErrNoHost]. SetHost exists only off Wasm.
-func SetHost(h HostFunc) (prev HostFunc) {
-	var old *HostFunc
-	if h == nil {
-		old = host.Swap(nil)
-	} else {
-		old = host.Swap(&h)
+// SetHost installs h as the host for host calls made off Wasm and returns a
+// function that puts back the host it replaced:
+//
+//	defer actor.SetHost(fake)()
+//
+// With no host (nil), host calls fail with [ErrNoHost]. SetHost exists only
+// off Wasm.
+func SetHost(h HostFunc) (restore func()) {
+	var p *HostFunc
+	if h != nil {
+		p = &h
 	}
-	if old == nil {
-		return nil
-	}
-	return *old
+	old := host.Swap(p)
+	return func() { host.Store(old) }
 }
 
 func hostCall(binding, namespace, operation string, payload []byte) ([]byte, error) {

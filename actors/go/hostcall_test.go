@@ -24,7 +24,7 @@ type recorded struct {
 func fakeHost(t *testing.T, reply any) *recorded {
 	t.Helper()
 	rec := &recorded{}
-	prev := actor.SetHost(func(binding, ns, op string, payload []byte) ([]byte, error) {
+	restore := actor.SetHost(func(binding, ns, op string, payload []byte) ([]byte, error) {
 		*rec = recorded{binding: binding, namespace: ns, operation: op}
 		if len(payload) > 0 {
 			if err := msgpack.Unmarshal(payload, &rec.payload); err != nil {
@@ -39,7 +39,7 @@ func fakeHost(t *testing.T, reply any) *recorded {
 		}
 		return msgpack.Marshal(reply)
 	})
-	t.Cleanup(func() { actor.SetHost(prev) })
+	t.Cleanup(restore)
 	return rec
 }
 
@@ -216,8 +216,7 @@ func toInt(v any) (int64, bool) {
 
 func TestHostErrors(t *testing.T) {
 	denied := errors.New(`actor "counter" (MABC) has no claim for spore:keyvalue`)
-	prev := actor.SetHost(func(string, string, string, []byte) ([]byte, error) { return nil, denied })
-	defer actor.SetHost(prev)
+	defer actor.SetHost(func(string, string, string, []byte) ([]byte, error) { return nil, denied })()
 
 	calls := []struct {
 		name string
@@ -263,21 +262,41 @@ func TestHostErrors(t *testing.T) {
 }
 
 func TestNoHost(t *testing.T) {
-	prev := actor.SetHost(nil)
-	defer actor.SetHost(prev)
+	defer actor.SetHost(nil)()
 	if _, err := actor.HostCall("", "spore:keyvalue", "KeyValue.Get", nil); !errors.Is(err, actor.ErrNoHost) {
 		t.Fatalf("err = %v, want ErrNoHost", err)
 	}
 	actor.Log.Info("falls back to the console without failing")
 }
 
-func TestSetHostReturnsPrevious(t *testing.T) {
-	first := actor.HostFunc(func(string, string, string, []byte) ([]byte, error) { return []byte("1"), nil })
-	orig := actor.SetHost(first)
-	defer actor.SetHost(orig)
-	if prev := actor.SetHost(nil); prev == nil {
-		t.Fatal("SetHost did not return the installed host")
-	} else if b, _ := prev("", "", "", nil); string(b) != "1" {
-		t.Fatalf("previous host answered %q", b)
+func TestSetHostRestore(t *testing.T) {
+	answer := func(s string) actor.HostFunc {
+		return func(string, string, string, []byte) ([]byte, error) { return []byte(s), nil }
+	}
+	call := func() string {
+		b, err := actor.HostCall("", "a", "Op", nil)
+		if err != nil {
+			return "error"
+		}
+		return string(b)
+	}
+	restoreOuter := actor.SetHost(answer("outer"))
+	restoreInner := actor.SetHost(answer("inner"))
+	steps := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"inner installed", func() {}, "inner"},
+		{"inner restored", restoreInner, "outer"},
+		{"nil installed", func() { restoreInner = actor.SetHost(nil) }, "error"},
+		{"nil restored", func() { restoreInner() }, "outer"},
+		{"outer restored", restoreOuter, "error"},
+	}
+	for _, s := range steps {
+		s.do()
+		if got := call(); got != s.want {
+			t.Fatalf("%s: host answered %q, want %q", s.name, got, s.want)
+		}
 	}
 }

@@ -16,14 +16,14 @@ import (
 // and a fake host collects its log lines.
 func TestHello(t *testing.T) {
 	var logged []string
-	prev := actor.SetHost(func(_, ns, op string, payload []byte) ([]byte, error) {
+	restore := actor.SetHost(func(_, ns, op string, payload []byte) ([]byte, error) {
 		var e spore.LogEntry
 		if ns == spore.ContractLogging && op == spore.OpLoggingWrite && msgpack.Unmarshal(payload, &e) == nil {
 			logged = append(logged, e.Level+" "+e.Text)
 		}
 		return nil, nil
 	})
-	defer actor.SetHost(prev)
+	defer restore()
 
 	tests := []struct{ in, want string }{
 		{"world", "Hello, world!"},
