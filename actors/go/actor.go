@@ -43,13 +43,14 @@ func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
 		if err != nil {
 			return nil, err
 		}
-		if resp == nil {
-			resp = &spore.HTTPResponse{}
+		var out spore.HTTPResponse // a copy: the handler's value is left as it was
+		if resp != nil {
+			out = *resp
 		}
-		if resp.Status == 0 {
-			resp.Status = 200
+		if out.Status == 0 {
+			out.Status = 200
 		}
-		return msgpack.Marshal(resp)
+		return msgpack.Marshal(&out)
 	})
 }
 

@@ -3,9 +3,10 @@
 //
 //	Echo      returns the payload
 //	Fail      returns the error "kitchen: asked to fail"
-//	Panic     panics (the Go runtime exits with code 2)
+//	Panic     panics: the runtime prints it to stderr and traps (unreachable)
 //	Loop      spins forever without allocating (only a deadline stops it)
-//	Grow      allocates and keeps memory until the instance dies
+//	Grow      allocates and keeps memory until the instance dies: "fatal
+//	          error: out of memory" on stderr, then the same trap
 //	Log       writes the payload with Logging.Write at level info, returns "ok"
 //	Stdout    prints the payload to stdout and to stderr, returns "ok"
 //	HostCall  makes the raw host call described by its payload (below) and
