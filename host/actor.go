@@ -18,6 +18,7 @@ type Actor struct {
 	host     *Host
 	claims   *signing.Claims
 	compiled wazero.CompiledModule
+	mu       sync.Mutex // guards limits.MaxInstances
 	limits   Limits
 	pool     pool
 
@@ -39,7 +40,11 @@ func (a *Actor) ID() string { return a.claims.ID }
 func (a *Actor) Claims() *signing.Claims { return a.claims }
 
 // Limits returns the limits the actor runs with.
-func (a *Actor) Limits() Limits { return a.limits }
+func (a *Actor) Limits() Limits {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.limits
+}
 
 // String names the actor as errors do: actor "name" (ID).
 func (a *Actor) String() string { return fmt.Sprintf("actor %q (%s)", a.claims.Name, a.claims.ID) }
@@ -76,6 +81,22 @@ func (a *Actor) Invoke(ctx context.Context, op string, payload []byte) ([]byte, 
 	return out, err
 }
 
+// Scale sets how many invocations of the actor may run at once on this host
+// (1 to MaxInstancesLimit). Scaling down waits for running invocations to
+// give their instances back.
+func (a *Actor) Scale(ctx context.Context, n int) error {
+	if n < 1 || n > MaxInstancesLimit {
+		return fmt.Errorf("host: scale %s to %d: want 1 to %d", a, n, MaxInstancesLimit)
+	}
+	if err := a.pool.resize(ctx, n); err != nil {
+		return fmt.Errorf("host: scale %s: %w", a, err)
+	}
+	a.mu.Lock()
+	a.limits.MaxInstances = n
+	a.mu.Unlock()
+	return nil
+}
+
 // Close stops the actor's instances once the running invocations finish.
 func (a *Actor) Close(ctx context.Context) error {
 	a.closeOnce.Do(func() {
@@ -92,18 +113,46 @@ type pool struct {
 	actor  *Actor
 	slots  chan *instance
 	done   chan struct{}
+	mu     sync.Mutex // serializes resize and close; guards size
+	size   int
 	busy   atomic.Int32
 	live   atomic.Int32
 	closed atomic.Bool
 }
 
-func (p *pool) init(a *Actor, max int) {
+// MaxInstancesLimit bounds Limits.MaxInstances and Scale.
+const MaxInstancesLimit = 1024
+
+func (p *pool) init(a *Actor, n int) {
 	p.actor = a
-	p.slots = make(chan *instance, max)
+	p.slots = make(chan *instance, MaxInstancesLimit)
 	p.done = make(chan struct{})
-	for range max {
+	p.size = n
+	for range n {
 		p.slots <- nil
 	}
+}
+
+// resize changes how many slots the pool holds. Shrinking takes slots back
+// as invocations finish, so it may wait for running ones.
+func (p *pool) resize(ctx context.Context, n int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ; p.size < n; p.size++ {
+		p.slots <- nil
+	}
+	for ; p.size > n; p.size-- {
+		select {
+		case inst := <-p.slots:
+			if inst != nil {
+				inst.close()
+				p.live.Add(-1)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // warm makes n instances up front.
@@ -176,7 +225,9 @@ func (p *pool) close(ctx context.Context) {
 		return
 	}
 	close(p.done)
-	for range cap(p.slots) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range p.size {
 		select {
 		case inst := <-p.slots:
 			if inst != nil {

@@ -32,6 +32,9 @@ func (l Limits) orDefaults(d Limits) Limits {
 	if l.MaxInstances <= 0 {
 		l.MaxInstances = d.MaxInstances
 	}
+	if l.MaxInstances > MaxInstancesLimit {
+		l.MaxInstances = MaxInstancesLimit
+	}
 	if l.Warm <= 0 {
 		l.Warm = d.Warm
 	}

@@ -111,3 +111,9 @@ func Names() []string {
 func UnknownOperation(p Provider, op string) error {
 	return spore.Errorf(spore.CodeBadRequest, "%s: %s has no operation %q: %w", p.Name(), p.Contract(), op, ErrOperation)
 }
+
+// LinkValidator is implemented by providers that can check a link's values
+// before it is stored, so a bad link is refused when it is put.
+type LinkValidator interface {
+	ValidateLink(link spore.Link) error
+}

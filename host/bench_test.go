@@ -1,0 +1,127 @@
+package host
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/spore-run/spore/internal/testkit"
+)
+
+// BenchmarkInstantiate makes instances from a compiled module: raw
+// runtime.InstantiateModule (with the reactor's _initialize as its start
+// function) against newInstance, which adds the capped memory, the guest
+// writers, the deadline timer and the init call under the deadline. It is
+// here, not in bench/, because newInstance is unexported. bench/run.sh runs
+// it with the invoke benchmarks; see docs/benchmarks.md.
+//
+// Closing instances is not measured: they are closed in batches with the
+// timer stopped, a batch being about 64 MiB of linear memory.
+func BenchmarkInstantiate(b *testing.B) {
+	ctx := context.Background()
+	s := testkit.NewSigner(b)
+	modules := []struct {
+		name   string
+		module []byte
+	}{
+		{"echo", s.Sign(b, testkit.WAT(b, "host/testdata/echo.wat"), "echo")},
+		{"hello-go", s.Sign(b, testkit.GoActor(b, "examples/hello"), "hello", "spore:logging")},
+	}
+	discard := slog.New(slog.DiscardHandler)
+	// bench/run.sh sets SPORE_BENCH_CACHE so that each round does not compile
+	// the Go actor again; the compiled code is the same.
+	cacheDir := os.Getenv("SPORE_BENCH_CACHE")
+	rc := wazero.NewRuntimeConfig()
+	if cacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(cacheDir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	for _, m := range modules {
+		r := wazero.NewRuntimeWithConfig(ctx, rc)
+		b.Cleanup(func() { r.Close(ctx) })
+		if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+		if err := instantiateWAPC(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+		compiled, err := r.CompileModule(ctx, m.module)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var start []string
+		if _, ok := compiled.ExportedFunctions()["_initialize"]; ok {
+			start = append(start, "_initialize")
+		}
+		cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions(start...)
+		b.Run("raw/"+m.name, func(b *testing.B) {
+			benchInstances(b, func() (api.Module, func()) {
+				mod, err := r.InstantiateModule(ctx, compiled, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return mod, func() { mod.Close(ctx) }
+			})
+		})
+
+		for _, c := range []struct {
+			name string
+			cfg  Config
+		}{
+			{"spore", NewConfig()},
+			{"spore-nodeadline", NewConfig().WithoutDeadlines()},
+		} {
+			h, err := New(ctx, c.cfg.WithLogger(discard).WithCacheDir(cacheDir))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { h.Close(ctx) })
+			a, err := h.Load(ctx, m.module, Limits{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(c.name+"/"+m.name, func(b *testing.B) {
+				benchInstances(b, func() (api.Module, func()) {
+					inst, err := newInstance(ctx, a)
+					if err != nil {
+						b.Fatal(err)
+					}
+					return inst.mod, inst.close
+				})
+			})
+		}
+	}
+}
+
+// benchInstances times make and closes what it made in batches, outside the
+// timer.
+func benchInstances(b *testing.B, make func() (api.Module, func())) {
+	const batchBytes = 64 << 20
+	var closers []func()
+	var held uint64
+	flush := func() {
+		for _, c := range closers {
+			c()
+		}
+		closers, held = closers[:0], 0
+	}
+	defer flush()
+	b.ReportAllocs()
+	for b.Loop() {
+		mod, closeFn := make()
+		closers = append(closers, closeFn)
+		if held += uint64(mod.Memory().Size()); held >= batchBytes {
+			b.StopTimer()
+			flush()
+			b.StartTimer()
+		}
+	}
+}

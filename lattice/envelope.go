@@ -1,0 +1,171 @@
+package lattice
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"time"
+
+	"github.com/nats-io/nkeys"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/spore-run/spore"
+)
+
+// Invocation is the envelope of a call that crosses the lattice, encoded as
+// MessagePack. Token is made with the lattice's cluster key
+// over Hash() (see ClusterKey): a host drops an invocation whose token is missing or does not
+// verify against the lattice's cluster key.
+type Invocation struct {
+	ID     string `msgpack:"id"`
+	Origin string `msgpack:"origin"` // actor id, provider name, or "cli"
+	// OriginName is the caller's claims name, for logs.
+	OriginName string `msgpack:"origin_name,omitempty"`
+	Target     string `msgpack:"target"` // actor id, or provider name
+	Operation  string `msgpack:"operation"`
+	Payload    []byte `msgpack:"payload"`
+	// Blob names an object in the blobs store that holds the payload when
+	// it is too large for one message; Payload is then empty.
+	Blob string `msgpack:"blob,omitempty"`
+	// Link is the link that allowed a call to a provider.
+	Link *spore.Link `msgpack:"link,omitempty"`
+	// Trace is W3C trace context (traceparent, tracestate).
+	Trace map[string]string `msgpack:"trace,omitempty"`
+	// Deadline is when the caller stops waiting, in Unix nanoseconds.
+	Deadline int64  `msgpack:"deadline,omitempty"`
+	Issuer   string `msgpack:"issuer"` // cluster public key
+	Token    []byte `msgpack:"token"`
+}
+
+// Result answers an invocation.
+type Result struct {
+	Payload []byte       `msgpack:"payload"`
+	Blob    string       `msgpack:"blob,omitempty"`
+	Error   *spore.Error `msgpack:"error,omitempty"`
+}
+
+// Envelope errors.
+var (
+	// ErrUnsigned means an invocation carries no token.
+	ErrUnsigned = errors.New("invocation is unsigned")
+	// ErrForged means an invocation's token does not verify, or its issuer
+	// is not a cluster key this host trusts.
+	ErrForged = errors.New("invocation token does not verify")
+	// ErrEnvelope means the bytes are not an invocation.
+	ErrEnvelope = errors.New("malformed invocation")
+)
+
+// Hash is the SHA-256 over every field but the token, each length-prefixed,
+// so no two different invocations hash alike.
+func (inv *Invocation) Hash() []byte {
+	h := sha256.New()
+	for _, s := range []string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob, inv.Issuer} {
+		writeField(h, []byte(s))
+	}
+	writeField(h, inv.Payload)
+	if l := inv.Link; l != nil {
+		writeField(h, []byte(l.Key()))
+		writeField(h, []byte(l.Provider))
+		writeSortedMap(h, l.Values)
+	} else {
+		writeField(h, nil)
+	}
+	writeSortedMap(h, inv.Trace)
+	var d [8]byte
+	binary.BigEndian.PutUint64(d[:], uint64(inv.Deadline))
+	h.Write(d[:])
+	return h.Sum(nil)
+}
+
+func writeField(h hash.Hash, b []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+func writeSortedMap(h hash.Hash, m map[string]string) {
+	keys := sortedKeys(m)
+	writeField(h, fmt.Appendf(nil, "%d", len(keys)))
+	for _, k := range keys {
+		writeField(h, []byte(k))
+		writeField(h, []byte(m[k]))
+	}
+}
+
+// ClusterKey signs and checks invocation tokens. The token is an
+// HMAC-SHA256 over Hash(), keyed by a secret derived from the cluster key's
+// seed: every host that checks tokens also makes them, so it holds the seed
+// anyway, and an ed25519 signature per call costs about 70 times more (see
+// docs/protocol.md, "Why the token is a MAC").
+type ClusterKey struct {
+	Public string // the cluster public key (C…), carried as Issuer
+	mac    []byte
+}
+
+// NewClusterKey derives the token key from a cluster key pair with a seed.
+func NewClusterKey(kp nkeys.KeyPair) (*ClusterKey, error) {
+	pub, err := kp.PublicKey()
+	if err != nil || !nkeys.IsValidPublicClusterKey(pub) {
+		return nil, fmt.Errorf("lattice: not a cluster key (want a seed starting SC)")
+	}
+	seed, err := kp.Seed()
+	if err != nil {
+		return nil, fmt.Errorf("lattice: cluster key has no seed: %w", err)
+	}
+	_, raw, err := nkeys.DecodeSeed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("lattice: cluster seed: %w", err)
+	}
+	sum := sha256.Sum256(append([]byte("spore/invocation-token/v1\x00"), raw...))
+	return &ClusterKey{Public: pub, mac: sum[:]}, nil
+}
+
+func (k *ClusterKey) token(inv *Invocation) []byte {
+	m := hmac.New(sha256.New, k.mac)
+	m.Write(inv.Hash())
+	return m.Sum(nil)
+}
+
+// Sign sets the invocation's Issuer and Token.
+func (k *ClusterKey) Sign(inv *Invocation) {
+	inv.Issuer = k.Public
+	inv.Token = k.token(inv)
+}
+
+// Verify checks the invocation's token against this key.
+func (k *ClusterKey) Verify(inv *Invocation) error {
+	if len(inv.Token) == 0 {
+		return ErrUnsigned
+	}
+	if inv.Issuer != k.Public {
+		return fmt.Errorf("%w: issuer %q is not this lattice's cluster key", ErrForged, inv.Issuer)
+	}
+	if !hmac.Equal(inv.Token, k.token(inv)) {
+		return fmt.Errorf("%w: token does not match the fields", ErrForged)
+	}
+	return nil
+}
+
+// DecodeInvocation parses an envelope; it checks shape, not the token.
+func DecodeInvocation(b []byte) (*Invocation, error) {
+	var inv Invocation
+	if err := msgpack.Unmarshal(b, &inv); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEnvelope, err)
+	}
+	if inv.Target == "" || inv.Operation == "" {
+		return nil, fmt.Errorf("%w: no target or operation", ErrEnvelope)
+	}
+	return &inv, nil
+}
+
+// deadline returns the invocation's deadline, or now+def when it has none.
+func (inv *Invocation) deadline(def time.Duration) time.Time {
+	if inv.Deadline > 0 {
+		return time.Unix(0, inv.Deadline)
+	}
+	return time.Now().Add(def)
+}

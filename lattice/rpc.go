@@ -1,0 +1,212 @@
+package lattice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/host"
+	"github.com/spore-run/spore/providers"
+)
+
+// DefaultCallTimeout bounds a call across the lattice whose caller set no
+// deadline.
+const DefaultCallTimeout = 30 * time.Second
+
+// blobThreshold is the largest payload sent inline. Anything larger travels
+// through the blobs object store, so payloads are bounded by JetStream, not
+// by the server's max_payload. It leaves room for the envelope.
+func blobThreshold(nc *nats.Conn) int {
+	return int(nc.MaxPayload()) - 64<<10
+}
+
+// Interface guards
+var _ host.Router = (*Node)(nil)
+
+// Route implements host.Router: host calls the local host could not serve.
+// Contracts go to a provider on this host if one runs here, else across the
+// lattice; actors (by id, alias or name) go across the lattice.
+func (n *Node) Route(ctx context.Context, call *host.Call) ([]byte, error) {
+	if spore.IsContractID(call.Namespace) {
+		if call.Link == nil {
+			// Unlinked contracts (logging) are always served in-process.
+			return n.provs.Route(ctx, call)
+		}
+		if p := n.provs.Get(call.Link.Provider); p != nil {
+			return p.Handle(ctx, RequestOf(call))
+		}
+		inv := &Invocation{
+			Origin: call.Actor.ID(), OriginName: call.Actor.Claims().Name,
+			Target: call.Link.Provider, Operation: call.Operation, Payload: call.Payload, Link: call.Link,
+		}
+		return n.invoke(ctx, n.subj.ProviderRPC(call.Link.Provider, call.Link.LinkName), inv)
+	}
+	id, err := n.state.ResolveActor(ctx, call.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if a := n.host.Actor(id); a != nil {
+		return a.Invoke(ctx, call.Operation, call.Payload)
+	}
+	inv := &Invocation{
+		Origin: call.Actor.ID(), OriginName: call.Actor.Claims().Name,
+		Target: id, Operation: call.Operation, Payload: call.Payload,
+	}
+	return n.invoke(ctx, n.subj.ActorRPC(id), inv)
+}
+
+// InvokeActor calls an actor by id wherever it runs: in this process when it
+// runs here, across the lattice otherwise. Providers deliver through it.
+func (n *Node) InvokeActor(ctx context.Context, actorID, op string, payload []byte) ([]byte, error) {
+	if a := n.host.Actor(actorID); a != nil {
+		return a.Invoke(ctx, op, payload)
+	}
+	return n.invoke(ctx, n.subj.ActorRPC(actorID), &Invocation{Origin: "host:" + n.id, Target: actorID, Operation: op, Payload: payload})
+}
+
+// invoke sends a signed invocation and waits for its result.
+func (n *Node) invoke(ctx context.Context, subject string, inv *Invocation) ([]byte, error) {
+	return sendInvocation(ctx, n.nc, n.state, n.key, subject, inv)
+}
+
+// sendInvocation is the caller's half of the RPC, shared by hosts and the
+// CLI client.
+func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterKey, subject string, inv *Invocation) ([]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultCallTimeout)
+		defer cancel()
+	}
+	dl, _ := ctx.Deadline()
+	inv.ID = nuid.Next()
+	inv.Deadline = dl.UnixNano()
+	inv.Trace = traceFrom(ctx)
+	if len(inv.Payload) > blobThreshold(nc) {
+		if err := st.putBlob(ctx, inv.ID, inv.Payload); err != nil {
+			return nil, fmt.Errorf("lattice: large payload: %w", err)
+		}
+		inv.Blob, inv.Payload = inv.ID, nil
+	}
+	key.Sign(inv)
+	data, err := msgpack.Marshal(inv)
+	if err != nil {
+		return nil, fmt.Errorf("lattice: encode invocation: %w", err)
+	}
+	msg, err := nc.RequestWithContext(ctx, subject, data)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil, spore.Errorf(spore.CodeUnavailable, "lattice: nothing in lattice %q serves %s (%s)", st.subj.L, inv.Target, inv.Operation)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
+		return nil, spore.Errorf(spore.CodeTimeout, "lattice: %s %s: no answer in time: %w", inv.Target, inv.Operation, err)
+	case err != nil:
+		return nil, spore.Errorf(spore.CodeUnavailable, "lattice: %s %s: %w", inv.Target, inv.Operation, err)
+	}
+	var res Result
+	if err := msgpack.Unmarshal(msg.Data, &res); err != nil {
+		return nil, fmt.Errorf("lattice: %s %s: malformed result: %w", inv.Target, inv.Operation, err)
+	}
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.Blob != "" {
+		return st.takeBlob(ctx, res.Blob)
+	}
+	if res.Payload == nil {
+		res.Payload = []byte{}
+	}
+	return res.Payload, nil
+}
+
+// serveInvocations subscribes a handler to an RPC subject in a queue group.
+// Each message is handled on its own goroutine, up to maxInflight.
+func (n *Node) serveInvocations(subject, queue string, handle func(ctx context.Context, inv *Invocation) ([]byte, error)) (*nats.Subscription, error) {
+	return n.nc.QueueSubscribe(subject, queue, func(m *nats.Msg) {
+		select {
+		case n.inflight <- struct{}{}:
+		case <-n.ctx.Done():
+			return
+		}
+		n.wg.Add(1)
+		go func() {
+			defer func() { <-n.inflight; n.wg.Done() }()
+			n.handleInvocation(m, handle)
+		}()
+	})
+}
+
+func (n *Node) handleInvocation(m *nats.Msg, handle func(ctx context.Context, inv *Invocation) ([]byte, error)) {
+	inv, err := DecodeInvocation(m.Data)
+	if err == nil {
+		err = n.key.Verify(inv)
+	}
+	if err != nil {
+		// Dropped, not answered: a forger learns nothing. The event lets
+		// an operator see it.
+		n.log.Warn("dropped an invocation", "subject", m.Subject, "err", err)
+		n.event(EvtInvocationRejected, map[string]string{"subject": m.Subject, "reason": err.Error()})
+		return
+	}
+	ctx, cancel := context.WithDeadline(withTrace(n.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
+	defer cancel()
+	if inv.Blob != "" {
+		if inv.Payload, err = n.state.takeBlob(ctx, inv.Blob); err != nil {
+			n.reply(ctx, m, inv, nil, err)
+			return
+		}
+	}
+	out, err := handle(ctx, inv)
+	n.reply(ctx, m, inv, out, err)
+}
+
+func (n *Node) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []byte, err error) {
+	if m.Reply == "" {
+		return
+	}
+	var res Result
+	if err != nil {
+		var se *spore.Error
+		if !errors.As(err, &se) {
+			se = spore.NewError(spore.CodeInternal, err)
+		}
+		res.Error = &spore.Error{Code: se.Code, Message: se.Message}
+	} else if len(out) > blobThreshold(n.nc) {
+		name := inv.ID + ".result"
+		if perr := n.state.putBlob(ctx, name, out); perr != nil {
+			res.Error = spore.Errorf(spore.CodeInternal, "lattice: large result: %v", perr)
+		} else {
+			res.Blob = name
+		}
+	} else {
+		res.Payload = out
+	}
+	data, _ := msgpack.Marshal(&res)
+	_ = m.Respond(data)
+}
+
+// serveActor answers invocations for an actor that runs here.
+func (n *Node) serveActor(a *host.Actor) (*nats.Subscription, error) {
+	subject := n.subj.ActorRPC(a.ID())
+	return n.serveInvocations(subject, subject, func(ctx context.Context, inv *Invocation) ([]byte, error) {
+		return a.Invoke(ctx, inv.Operation, inv.Payload)
+	})
+}
+
+// serveProvider answers invocations for a provider that runs here.
+func (n *Node) serveProvider(p providers.Provider) (*nats.Subscription, error) {
+	return n.serveInvocations(n.subj.ProviderRPCAll(p.Name()), n.subj.ProviderRPCAll(p.Name()),
+		func(ctx context.Context, inv *Invocation) ([]byte, error) {
+			if inv.Link == nil {
+				return nil, spore.Errorf(spore.CodeBadRequest, "lattice: provider invocation without a link")
+			}
+			return p.Handle(ctx, &providers.Request{
+				ActorID: inv.Origin, ActorName: inv.OriginName, Link: *inv.Link,
+				Operation: inv.Operation, Payload: inv.Payload,
+			})
+		})
+}
