@@ -139,8 +139,14 @@ func splitHostPort(hp, defHost string, defPort int) (string, int, error) {
 type natsLog struct{ log *slog.Logger }
 
 func (l *natsLog) Noticef(format string, v ...any) {}
-func (l *natsLog) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...), "component", "nats") }
-func (l *natsLog) Fatalf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...), "component", "nats") }
-func (l *natsLog) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...), "component", "nats") }
-func (l *natsLog) Debugf(format string, v ...any)  {}
-func (l *natsLog) Tracef(format string, v ...any)  {}
+func (l *natsLog) Warnf(format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...), "component", "nats")
+}
+func (l *natsLog) Fatalf(format string, v ...any) {
+	l.log.Error(fmt.Sprintf(format, v...), "component", "nats")
+}
+func (l *natsLog) Errorf(format string, v ...any) {
+	l.log.Error(fmt.Sprintf(format, v...), "component", "nats")
+}
+func (l *natsLog) Debugf(format string, v ...any) {}
+func (l *natsLog) Tracef(format string, v ...any) {}
