@@ -2,8 +2,8 @@ package host
 
 import (
 	"context"
+	"flag"
 	"log/slog"
-	"os"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -13,15 +13,20 @@ import (
 	"github.com/spore-run/spore/internal/testkit"
 )
 
+// benchRounds repeats every sub-benchmark of BenchmarkInstantiate, round
+// after round, in one process, as bench/host_test.go's -rounds does: the
+// contenders interleave and the Go actor is compiled once.
+var benchRounds = flag.Int("rounds", 1, "run every sub-benchmark this many times, interleaved")
+
 // BenchmarkInstantiate makes instances from a compiled module: raw
 // runtime.InstantiateModule (with the reactor's _initialize as its start
 // function) against newInstance, which adds the capped memory, the guest
 // writers, the deadline timer and the init call under the deadline. It is
-// here, not in bench/, because newInstance is unexported. bench/run.sh runs
-// it with the invoke benchmarks; see docs/benchmarks.md.
+// here, not in bench/, because newInstance is unexported; bench/run.sh runs
+// it and writes the results to docs/benchmarks.md.
 //
-// Closing instances is not measured: they are closed in batches with the
-// timer stopped, a batch being about 64 MiB of linear memory.
+// Closing the instances is not timed: they are closed in batches, about
+// 64 MiB of linear memory at a time, with the timer stopped.
 func BenchmarkInstantiate(b *testing.B) {
 	ctx := context.Background()
 	s := testkit.NewSigner(b)
@@ -33,19 +38,14 @@ func BenchmarkInstantiate(b *testing.B) {
 		{"hello-go", s.Sign(b, testkit.GoActor(b, "examples/hello"), "hello", "spore:logging")},
 	}
 	discard := slog.New(slog.DiscardHandler)
-	// bench/run.sh sets SPORE_BENCH_CACHE so that each round does not compile
-	// the Go actor again; the compiled code is the same.
-	cacheDir := os.Getenv("SPORE_BENCH_CACHE")
-	rc := wazero.NewRuntimeConfig()
-	if cacheDir != "" {
-		cache, err := wazero.NewCompilationCacheWithDir(cacheDir)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rc = rc.WithCompilationCache(cache)
+
+	type contender struct {
+		name string
+		instantiate func() (api.Module, func())
 	}
+	var cases [][]contender // per module
 	for _, m := range modules {
-		r := wazero.NewRuntimeWithConfig(ctx, rc)
+		r := wazero.NewRuntime(ctx)
 		b.Cleanup(func() { r.Close(ctx) })
 		if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 			b.Fatal(err)
@@ -62,15 +62,13 @@ func BenchmarkInstantiate(b *testing.B) {
 			start = append(start, "_initialize")
 		}
 		cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions(start...)
-		b.Run("raw/"+m.name, func(b *testing.B) {
-			benchInstances(b, func() (api.Module, func()) {
-				mod, err := r.InstantiateModule(ctx, compiled, cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return mod, func() { mod.Close(ctx) }
-			})
-		})
+		cs := []contender{{"raw/" + m.name, func() (api.Module, func()) {
+			mod, err := r.InstantiateModule(ctx, compiled, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return mod, func() { mod.Close(ctx) }
+		}}}
 
 		for _, c := range []struct {
 			name string
@@ -79,7 +77,7 @@ func BenchmarkInstantiate(b *testing.B) {
 			{"spore", NewConfig()},
 			{"spore-nodeadline", NewConfig().WithoutDeadlines()},
 		} {
-			h, err := New(ctx, c.cfg.WithLogger(discard).WithCacheDir(cacheDir))
+			h, err := New(ctx, c.cfg.WithLogger(discard))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -88,22 +86,29 @@ func BenchmarkInstantiate(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Run(c.name+"/"+m.name, func(b *testing.B) {
-				benchInstances(b, func() (api.Module, func()) {
-					inst, err := newInstance(ctx, a)
-					if err != nil {
-						b.Fatal(err)
-					}
-					return inst.mod, inst.close
-				})
-			})
+			cs = append(cs, contender{c.name + "/" + m.name, func() (api.Module, func()) {
+				inst, err := newInstance(ctx, a)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return inst.mod, inst.close
+			}})
+		}
+		cases = append(cases, cs)
+	}
+
+	for range *benchRounds {
+		for _, cs := range cases {
+			for _, c := range cs {
+				b.Run(c.name, func(b *testing.B) { benchInstances(b, c.instantiate) })
+			}
 		}
 	}
 }
 
-// benchInstances times make and closes what it made in batches, outside the
+// benchInstances times instantiate and closes what it made in batches, outside the
 // timer.
-func benchInstances(b *testing.B, make func() (api.Module, func())) {
+func benchInstances(b *testing.B, instantiate func() (api.Module, func())) {
 	const batchBytes = 64 << 20
 	var closers []func()
 	var held uint64
@@ -116,7 +121,7 @@ func benchInstances(b *testing.B, make func() (api.Module, func())) {
 	defer flush()
 	b.ReportAllocs()
 	for b.Loop() {
-		mod, closeFn := make()
+		mod, closeFn := instantiate()
 		closers = append(closers, closeFn)
 		if held += uint64(mod.Memory().Size()); held >= batchBytes {
 			b.StopTimer()

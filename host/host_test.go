@@ -16,6 +16,7 @@ import (
 	"github.com/spore-run/spore/host"
 	"github.com/spore-run/spore/internal/testkit"
 	"github.com/spore-run/spore/signing"
+	"github.com/spore-run/spore/test/actors"
 )
 
 // logBuffer collects the host's structured log for assertions.
@@ -370,5 +371,78 @@ func TestGuestOutputGoesToLog(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
 		}
+	}
+}
+
+// TestGoActor runs the kitchen actor, a Go guest built with the SDK, through
+// the same failures as the WAT guests: Go's runtime reports panics and
+// out-of-memory on stderr and then traps.
+func TestGoActor(t *testing.T) {
+	s := testkit.NewSigner(t)
+	var logged []string
+	var mu sync.Mutex
+	router := host.RouterFunc(func(ctx context.Context, c *host.Call) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, string(c.Payload))
+		return nil, nil
+	})
+	h, logs := newHost(t, host.NewConfig().WithRouter(router))
+	ctx := context.Background()
+	a, err := h.Load(ctx, s.Sign(t, actors.Kitchen(t), "kitchen", spore.ContractLogging),
+		host.Limits{MaxInstances: 1, MemoryLimit: 32 << 20, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(op, payload string) (string, error) {
+		out, err := a.Invoke(ctx, op, []byte(payload))
+		return string(out), err
+	}
+	if out, err := call("Echo", "hi"); err != nil || out != "hi" {
+		t.Fatalf("Echo: %q, %v", out, err)
+	}
+	if _, err := call("Fail", ""); !errors.Is(err, host.ErrGuest) || !strings.Contains(err.Error(), "kitchen: asked to fail") {
+		t.Fatalf("Fail: %v", err)
+	}
+	// A guest error keeps the instance: the counter goes on.
+	c1, _ := call("Count", "")
+	c2, _ := call("Count", "")
+	if c1 != "1" || c2 != "2" {
+		t.Fatalf("Count = %s, %s; want 1, 2 on one instance", c1, c2)
+	}
+	for _, tt := range []struct {
+		op   string
+		want error
+		text string
+	}{
+		{"Panic", host.ErrTrap, "stderr: panic:"},
+		{"Grow", host.ErrOutOfMemory, "limit of 32 MiB"},
+		{"Loop", host.ErrDeadline, "deadline exceeded (2s)"},
+	} {
+		t.Run(tt.op, func(t *testing.T) {
+			_, err := call(tt.op, "")
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("err = %v, want %v containing %q", err, tt.want, tt.text)
+			}
+			// A fresh instance: the counter starts again.
+			if out, err := call("Count", ""); err != nil || out != "1" {
+				t.Fatalf("Count after %s = %q, %v; want 1 from a new instance", tt.op, out, err)
+			}
+		})
+	}
+	if _, err := call("Log", "written through the host"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call("Stdout", "to stdout"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	gotLog := strings.Join(logged, "|")
+	mu.Unlock()
+	if !strings.Contains(gotLog, "written through the host") {
+		t.Errorf("Logging.Write payloads = %q", gotLog)
+	}
+	if !strings.Contains(logs.String(), `"msg":"to stdout","actor":"kitchen"`) {
+		t.Errorf("guest stdout not in the host log:\n%s", logs)
 	}
 }

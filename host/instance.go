@@ -1,7 +1,9 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +35,7 @@ type instance struct {
 	timedOut  atomic.Bool
 	broken    bool
 	deadline  time.Time // of the running call; host calls inherit it
+	outputs   [2]*guestWriter
 
 	// The current invocation, valid while guestCall runs.
 	op       string
@@ -79,11 +82,19 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 	inst.cc.Context = context.WithoutCancel(ctx)
 	out := &guestWriter{log: a.host.log, actor: a, stream: "stdout"}
 	errw := &guestWriter{log: a.host.log, actor: a, stream: "stderr"}
+	inst.outputs = [2]*guestWriter{out, errw}
+	// Real clocks and a real random source: wazero's defaults are fake
+	// (deterministic) ones, which would make a guest's crypto/rand
+	// predictable and its time.Now meaningless.
 	cfg := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs(a.claims.Name).
 		WithStdout(out).
 		WithStderr(errw).
+		WithRandSource(rand.Reader).
+		WithSysWalltime().
+		WithSysNanotime().
+		WithSysNanosleep().
 		WithStartFunctions()
 	alloc := experimental.MemoryAllocatorFunc(func(capHint, _ uint64) experimental.LinearMemory {
 		inst.memory = newCappedMemory(a.limits.MemoryLimit, capHint)
@@ -154,6 +165,7 @@ func (inst *instance) run(ctx context.Context, f func() error) error {
 func (inst *instance) invoke(ctx context.Context, op string, payload []byte) ([]byte, error) {
 	inst.op, inst.payload = op, payload
 	inst.response, inst.guestErr, inst.fault = nil, nil, nil
+	inst.outputs[1].first = ""
 	inst.cc.Context = ctx
 	inst.stack[0], inst.stack[1] = uint64(len(op)), uint64(len(payload))
 	err := inst.run(ctx, func() error { return inst.guestCall.CallWithStack(&inst.cc, inst.stack[:]) })
@@ -203,6 +215,9 @@ func (inst *instance) classify(err error) error {
 	default:
 		code, cause = spore.CodeActorFailed, fmt.Errorf("%w: %v", ErrTrap, trimTrace(err))
 	}
+	if said := inst.outputs[1].first; said != "" {
+		cause = fmt.Errorf("%w (stderr: %s)", cause, said)
+	}
 	a.host.log.Warn("actor instance failed; replacing it", "actor", a.claims.Name, "id", a.claims.ID, "cause", cause.Error())
 	return spore.NewError(code, fmt.Errorf("%s: %w", a, cause))
 }
@@ -223,24 +238,58 @@ func (inst *instance) close() {
 	if inst.timer != nil {
 		inst.timer.Stop()
 	}
+	for _, w := range inst.outputs {
+		if w != nil {
+			w.flush()
+		}
+	}
 	if inst.mod != nil {
 		inst.mod.Close(context.Background())
 	}
 }
 
 // guestWriter sends a guest's stdout or stderr to the host log, a record per
-// write, tagged with the actor.
+// line, tagged with the actor. Guests write in fragments (Go's runtime writes
+// a panic a word at a time), so it buffers up to a newline, or maxLine.
 type guestWriter struct {
 	log    *slog.Logger
 	actor  *Actor
 	stream string
+	buf    []byte
+	// first is the first line written since the last reset: on stderr,
+	// usually the guest's own account of why it is about to trap.
+	first string
 }
 
+const maxLine = 16 << 10
+
 func (w *guestWriter) Write(p []byte) (int, error) {
-	msg := string(p)
-	if n := len(msg); n > 0 && msg[n-1] == '\n' {
-		msg = msg[:n-1]
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			if len(w.buf) >= maxLine {
+				w.emit(w.buf)
+				w.buf = w.buf[:0]
+			}
+			return len(p), nil
+		}
+		w.emit(w.buf[:i])
+		w.buf = w.buf[i+1:]
 	}
-	w.log.Info(msg, "actor", w.actor.claims.Name, "id", w.actor.claims.ID, "stream", w.stream)
-	return len(p), nil
+}
+
+// flush logs a partial last line, as when the instance ends.
+func (w *guestWriter) flush() {
+	if len(w.buf) > 0 {
+		w.emit(w.buf)
+		w.buf = nil
+	}
+}
+
+func (w *guestWriter) emit(line []byte) {
+	if w.first == "" && len(line) > 0 {
+		w.first = string(line)
+	}
+	w.log.Info(string(line), "actor", w.actor.claims.Name, "id", w.actor.claims.ID, "stream", w.stream)
 }

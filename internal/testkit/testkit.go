@@ -44,7 +44,7 @@ func GoActor(t testing.TB, dir string) []byte {
 	return cached(t, "go:"+dir, func(out string) *exec.Cmd {
 		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, ".")
 		cmd.Dir = filepath.Join(Root(), dir)
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 		return cmd
 	})
 }
