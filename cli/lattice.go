@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nkeys"
+	"github.com/spf13/cobra"
+
+	"github.com/spore-run/spore/lattice"
+)
+
+// The lattice commands (up, host, push, actor, provider, link, call,
+// events) register here; root.go adds extraCommands in this order.
+func init() {
+	extraCommands = append(extraCommands,
+		upCommand, hostCommand, pushCommand, actorCommand, providerCommand,
+		linkCommand, callCommand, eventsCommand)
+}
+
+// connectTimeout bounds joining a lattice as a client: the NATS connection,
+// opening the state buckets and reading the cluster key.
+const connectTimeout = 10 * time.Second
+
+// latticeFlags holds what a command needs to reach a lattice beyond the
+// global --nats and --lattice: the cluster key, when the lattice uses an
+// explicit one.
+type latticeFlags struct {
+	g    *globals
+	seed string
+}
+
+// addLatticeFlags gives cmd and its subcommands --cluster-seed.
+func addLatticeFlags(g *globals, cmd *cobra.Command) *latticeFlags {
+	l := &latticeFlags{g: g}
+	cmd.PersistentFlags().StringVar(&l.seed, "cluster-seed", os.Getenv("SPORE_CLUSTER_SEED"),
+		"the lattice's cluster key, a seed (SC…) or a file holding one, when the lattice uses an explicit key (env SPORE_CLUSTER_SEED)")
+	return l
+}
+
+// clusterSeed returns the seed itself, reading it from a file when the
+// flag names one.
+func (l *latticeFlags) clusterSeed() (string, error) {
+	v := strings.TrimSpace(l.seed)
+	if v == "" {
+		return "", nil
+	}
+	if _, err := nkeys.FromSeed([]byte(v)); err == nil {
+		return v, nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return "", fmt.Errorf("--cluster-seed: not a seed, and not a file holding one: %w", err)
+	}
+	seed := strings.TrimSpace(string(b))
+	if _, err := nkeys.FromSeed([]byte(seed)); err != nil {
+		return "", fmt.Errorf("--cluster-seed %s: %w", v, err)
+	}
+	return seed, nil
+}
+
+// connect joins the lattice named by --nats and --lattice as a client. The
+// caller closes the client.
+func (l *latticeFlags) connect(cmd *cobra.Command) (*lattice.Client, error) {
+	seed, err := l.clusterSeed()
+	if err != nil {
+		return nil, usageError{cmd.CommandPath(), err}
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), connectTimeout)
+	defer cancel()
+	c, err := lattice.Connect(ctx, lattice.ClientOptions{
+		URL: l.g.natsURL, Lattice: l.g.lattice, ClusterSeed: seed, Name: "spore " + cmd.CommandPath(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lattice %q at %s: %w", l.g.lattice, l.g.natsURL, err)
+	}
+	return c, nil
+}
+
+// group makes a command that only holds subcommands. Run bare, it shows
+// its help; with an unknown subcommand, it is a usage error.
+func group(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args: func(cmd *cobra.Command, a []string) error {
+			if len(a) > 0 {
+				return usageError{cmd.CommandPath(), fmt.Errorf("unknown command %q for %q", a[0], cmd.CommandPath())}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+}
+
+// parsePairs reads k=v arguments (labels, constraints, link values) into a
+// map. With keysOnly, a bare key is allowed too (its value is empty).
+func parsePairs(what string, in []string, keysOnly bool) (map[string]string, error) {
+	out := make(map[string]string, len(in))
+	for _, p := range in {
+		k, v, ok := strings.Cut(p, "=")
+		k = strings.TrimSpace(k)
+		if k == "" || (!ok && !keysOnly) {
+			return nil, fmt.Errorf("%s %q: want key=value", what, p)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// resolveHost turns --host (an id or the start of one) into a host id; ""
+// stays "".
+func resolveHost(ctx context.Context, c *lattice.Client, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	return c.ResolveHost(ctx, ref)
+}
+
+// short cuts a long key (host or actor id) for tables; commands accept any
+// unique prefix of a host id.
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// withTimeout bounds a command's work when d > 0.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
+}
+
+func joinOrDash(s []string) string { return orDash(strings.Join(s, ",")) }

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/lattice"
+)
+
+func providerCommand(g *globals) *cobra.Command {
+	cmd := group("provider", "Start, stop and list capability providers in a lattice")
+	lf := addLatticeFlags(g, cmd)
+	cmd.AddCommand(providerStartCommand(g, lf), providerStopCommand(g, lf), providerLsCommand(g, lf))
+	return cmd
+}
+
+func providerTable(w io.Writer, ps []lattice.ProviderInfo) {
+	row(w, "PROVIDER", "CONTRACT", "HOST")
+	for _, p := range ps {
+		row(w, p.Name, p.Contract, short(p.HostID))
+	}
+}
+
+func providerStartCommand(g *globals, lf *latticeFlags) *cobra.Command {
+	var (
+		linkName    string
+		constraints []string
+		hostRef     string
+		timeout     time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "start NAME [--link-name L] [--constraint k=v]... [--host ID]",
+		Short: "Start a built-in provider on the best host, and wait until it runs",
+		Long: `Start a built-in provider (httpserver, keyvalue, messaging, httpclient,
+logging) on --host, or on the least loaded host whose labels hold every
+--constraint. It serves the links that name it, on every link name: actors on
+any host reach it across the lattice. --link-name is recorded with the
+request (an annotation) for tools that track it; it does not restrict the
+provider. Starting one that already runs on that host is not an error.`,
+		Example: `  spore provider start keyvalue --constraint zone=cloud`,
+		Args:    args(1, 1),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			cons, err := parsePairs("--constraint", constraints, false)
+			if err != nil {
+				return usageError{cmd.CommandPath(), err}
+			}
+			if hostRef != "" && len(cons) > 0 {
+				return usageError{cmd.CommandPath(), fmt.Errorf("--host and --constraint: give one (--host skips the auction)")}
+			}
+			c, err := lf.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx, cancel := withTimeout(cmd.Context(), timeout)
+			defer cancel()
+			cmd.SetContext(ctx)
+			hostID, err := placeOn(cmd, g, c, hostRef, lattice.Auction{Constraints: cons, Provider: a[0]})
+			if err != nil {
+				return err
+			}
+			req := lattice.StartProvider{Name: a[0]}
+			if linkName != "" {
+				req.Annotations = map[string]string{"link_name": linkName}
+			}
+			g.progress(cmd, "starting provider %s on host %s", a[0], short(hostID))
+			pi, err := c.StartProvider(ctx, req, nil, hostID)
+			if err != nil {
+				return fmt.Errorf("provider start %s: %w", a[0], err)
+			}
+			return g.emit(cmd, pi, func(w io.Writer) { providerTable(w, []lattice.ProviderInfo{*pi}) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&linkName, "link-name", "", "the link name this provider is meant for (recorded only; it serves every link name)")
+	f.StringArrayVar(&constraints, "constraint", nil, "a label k=v the host must carry (repeat)")
+	f.StringVar(&hostRef, "host", "", "start on this host (an id or a unique start of one), skipping the auction")
+	f.DurationVar(&timeout, "timeout", time.Minute, "give up after this long")
+	return cmd
+}
+
+func providerStopCommand(g *globals, lf *latticeFlags) *cobra.Command {
+	var hostRef string
+	cmd := &cobra.Command{
+		Use:     "stop NAME [--host ID]",
+		Short:   "Stop a provider on one host, or on every host that runs it",
+		Example: `  spore provider stop keyvalue --host NCXW2E`,
+		Args:    args(1, 1),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			c, err := lf.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			ctx := cmd.Context()
+			hosts, err := targetHosts(ctx, c, hostRef, func(h []lattice.HostInfo) []lattice.HostInfo {
+				return lattice.HostsRunningProvider(h, a[0])
+			})
+			if err != nil {
+				return err
+			}
+			if len(hosts) == 0 {
+				return spore.Errorf(spore.CodeNotFound, "provider %q runs on no host (see 'spore provider ls')", a[0])
+			}
+			var done []lattice.ProviderInfo
+			for _, h := range hosts {
+				if err := c.StopProvider(ctx, h, a[0]); err != nil {
+					return fmt.Errorf("provider stop %s on host %s: %w", a[0], short(h), err)
+				}
+				done = append(done, lattice.ProviderInfo{Name: a[0], HostID: h})
+			}
+			return g.emit(cmd, done, func(w io.Writer) {
+				row(w, "STOPPED", "HOST")
+				for _, p := range done {
+					row(w, p.Name, short(p.HostID))
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&hostRef, "host", "", "only on this host (an id or a unique start of one)")
+	return cmd
+}
+
+func providerLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "ls",
+		Short:   "List the providers running in the lattice",
+		Example: `  spore provider ls`,
+		Args:    args(0, 0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := lf.connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			hosts, err := c.Hosts(cmd.Context())
+			if err != nil {
+				return err
+			}
+			ps := []lattice.ProviderInfo{}
+			for _, h := range hosts {
+				ps = append(ps, h.Providers...)
+			}
+			sort.SliceStable(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+			return g.emit(cmd, ps, func(w io.Writer) { providerTable(w, ps) })
+		},
+	}
+}

@@ -1,0 +1,7 @@
+package cli
+
+// The built-in providers register themselves with the providers package;
+// a host can start only the ones linked into the binary.
+import (
+	_ "github.com/spore-run/spore/providers/logging"
+)
