@@ -47,6 +47,47 @@ bench: ## run the benchmarks and write docs/benchmarks.md
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	./scripts/fuzz.sh $${FUZZTIME:-10s}
 
+# The counter actor in every language (docs/languages.md); each builds only
+# when its sources changed. test/languages runs them through spore.
+EX        := build/examples
+EXAMPLES  := go rust as c wat
+RUSTC     ?= /usr/bin/rustc
+CLANG     ?= clang-14
+AS_DIR    := actors/assemblyscript
+ASC       := $(AS_DIR)/node_modules/.bin/asc
+
+examples: $(foreach l,$(EXAMPLES),$(EX)/counter-$(l).wasm) ## build every example actor from source into build/examples/
+
+$(EX)/counter-go.wasm: $(wildcard examples/counter-go/*.go actors/go/*.go) go.mod go.sum
+	@mkdir -p $(@D)
+	cd examples/counter-go && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -o ../../$@ .
+
+$(EX)/counter-rust.wasm: examples/counter-rust/counter.rs actors/rust/spore.rs
+	@mkdir -p $(@D)
+	$(RUSTC) --edition 2021 --target wasm32-wasi --crate-type cdylib -C opt-level=s -C panic=abort \
+		-C lto -C codegen-units=1 -C strip=symbols -o $@ $<
+
+$(EX)/counter-c.wasm: examples/counter-c/counter.c actors/c/spore.c actors/c/spore.h
+	@mkdir -p $(@D)
+	$(CLANG) --target=wasm32-wasi -mexec-model=reactor -Oz -Wall -Wextra -Werror -I actors/c \
+		-Wl,--strip-all -o $@ examples/counter-c/counter.c actors/c/spore.c
+
+$(EX)/counter-wat.wasm: actors/wat/spore.wat examples/counter-wat/counter.wat
+	@mkdir -p $(@D)
+	cat $^ > $(EX)/counter-wat.wat
+	wat2wasm $(EX)/counter-wat.wat -o $@
+
+$(EX)/counter-as.wasm: $(wildcard examples/counter-as/assembly/*.ts $(AS_DIR)/assembly/*.ts) \
+		examples/counter-as/asconfig.json $(AS_DIR)/node_modules/.package-lock.json
+	@mkdir -p $(@D)
+	$(ASC) examples/counter-as/assembly/index.ts --config examples/counter-as/asconfig.json --outFile $@
+
+# AssemblyScript and the waPC packages, pinned by package-lock.json and
+# installed under actors/assemblyscript (never globally).
+$(AS_DIR)/node_modules/.package-lock.json: $(AS_DIR)/package.json $(AS_DIR)/package-lock.json
+	cd $(AS_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
 tools: ## install the toolchains the tests and examples need (Debian, as root)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS)
