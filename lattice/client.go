@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -23,6 +24,7 @@ type Client struct {
 	subj    Subjects
 	state   *State
 	key     *ClusterKey
+	names   sync.Map // actor name or alias -> id, filled by Call
 	// Wait is how long scatter requests (ping, auction) collect answers.
 	Wait time.Duration
 }
@@ -308,14 +310,25 @@ func (c *Client) Push(ctx context.Context, module []byte, progress func(sent, to
 }
 
 // Call invokes an operation on an actor named by id, alias or name,
-// wherever it runs.
+// wherever it runs. A name is resolved once per client.
 func (c *Client) Call(ctx context.Context, actor, op string, payload []byte) ([]byte, error) {
-	id, err := c.state.ResolveActor(ctx, actor)
+	id, err := c.resolve(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
 	inv := &Invocation{Origin: "client", Target: id, Operation: op, Payload: payload}
 	return sendInvocation(ctx, c.nc, c.state, c.key, c.subj.ActorRPC(id), inv)
+}
+
+func (c *Client) resolve(ctx context.Context, actor string) (string, error) {
+	if id, ok := c.names.Load(actor); ok {
+		return id.(string), nil
+	}
+	id, err := c.state.ResolveActor(ctx, actor)
+	if err == nil {
+		c.names.Store(actor, id)
+	}
+	return id, err
 }
 
 // Events delivers the lattice's events whose type matches filter (a NATS

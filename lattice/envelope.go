@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nkeys"
@@ -59,41 +61,50 @@ var (
 )
 
 // Hash is the SHA-256 over every field but the token, each length-prefixed,
-// so no two different invocations hash alike.
+// so no two different invocations hash alike. docs/protocol.md spells the
+// layout out for other implementations.
 func (inv *Invocation) Hash() []byte {
-	h := sha256.New()
+	b := bufPool.Get().(*[]byte)
+	buf := inv.appendFields((*b)[:0])
+	sum := sha256.Sum256(buf)
+	*b = buf
+	bufPool.Put(b)
+	return sum[:]
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func (inv *Invocation) appendFields(b []byte) []byte {
 	for _, s := range []string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob, inv.Issuer} {
-		writeField(h, []byte(s))
+		b = appendField(b, s)
 	}
-	writeField(h, inv.Payload)
+	b = appendField(b, inv.Payload)
 	if l := inv.Link; l != nil {
-		writeField(h, []byte(l.Key()))
-		writeField(h, []byte(l.Provider))
-		writeSortedMap(h, l.Values)
+		b = appendField(b, l.Key())
+		b = appendField(b, l.Provider)
+		b = appendSortedMap(b, l.Values)
 	} else {
-		writeField(h, nil)
+		b = appendField(b, "")
 	}
-	writeSortedMap(h, inv.Trace)
-	var d [8]byte
-	binary.BigEndian.PutUint64(d[:], uint64(inv.Deadline))
-	h.Write(d[:])
-	return h.Sum(nil)
+	b = appendSortedMap(b, inv.Trace)
+	return binary.BigEndian.AppendUint64(b, uint64(inv.Deadline))
 }
 
-func writeField(h hash.Hash, b []byte) {
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-	h.Write(n[:])
-	h.Write(b)
+func appendField[T string | []byte](b []byte, v T) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+	return append(b, v...)
 }
 
-func writeSortedMap(h hash.Hash, m map[string]string) {
-	keys := sortedKeys(m)
-	writeField(h, fmt.Appendf(nil, "%d", len(keys)))
-	for _, k := range keys {
-		writeField(h, []byte(k))
-		writeField(h, []byte(m[k]))
+func appendSortedMap(b []byte, m map[string]string) []byte {
+	b = appendField(b, strconv.Itoa(len(m)))
+	if len(m) == 0 {
+		return b
 	}
+	for _, k := range sortedKeys(m) {
+		b = appendField(b, k)
+		b = appendField(b, m[k])
+	}
+	return b
 }
 
 // ClusterKey signs and checks invocation tokens. The token is an
@@ -103,7 +114,7 @@ func writeSortedMap(h hash.Hash, m map[string]string) {
 // docs/protocol.md, "Why the token is a MAC").
 type ClusterKey struct {
 	Public string // the cluster public key (C…), carried as Issuer
-	mac    []byte
+	macs   sync.Pool
 }
 
 // NewClusterKey derives the token key from a cluster key pair with a seed.
@@ -121,13 +132,18 @@ func NewClusterKey(kp nkeys.KeyPair) (*ClusterKey, error) {
 		return nil, fmt.Errorf("lattice: cluster seed: %w", err)
 	}
 	sum := sha256.Sum256(append([]byte("spore/invocation-token/v1\x00"), raw...))
-	return &ClusterKey{Public: pub, mac: sum[:]}, nil
+	k := &ClusterKey{Public: pub}
+	k.macs.New = func() any { return hmac.New(sha256.New, sum[:]) }
+	return k, nil
 }
 
 func (k *ClusterKey) token(inv *Invocation) []byte {
-	m := hmac.New(sha256.New, k.mac)
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(inv.Hash())
-	return m.Sum(nil)
+	out := m.Sum(nil)
+	k.macs.Put(m)
+	return out
 }
 
 // Sign sets the invocation's Issuer and Token.

@@ -26,7 +26,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // startHub starts a host with an embedded NATS server on a free port.
-func startHub(t *testing.T, labels map[string]string) *lattice.Node {
+func startHub(t testing.TB, labels map[string]string) *lattice.Node {
 	t.Helper()
 	n, err := lattice.Start(context.Background(), lattice.Options{
 		Server: lattice.ServerOptions{Listen: "127.0.0.1:-1", DataDir: t.TempDir()},
@@ -41,7 +41,7 @@ func startHub(t *testing.T, labels map[string]string) *lattice.Node {
 }
 
 // startJoined starts a host that joins url.
-func startJoined(t *testing.T, url, latticeID string, labels map[string]string) *lattice.Node {
+func startJoined(t testing.TB, url, latticeID string, labels map[string]string) *lattice.Node {
 	t.Helper()
 	n, err := lattice.Start(context.Background(), lattice.Options{NATSURL: url, Lattice: latticeID, Labels: labels, Log: quiet})
 	if err != nil {
@@ -51,7 +51,7 @@ func startJoined(t *testing.T, url, latticeID string, labels map[string]string) 
 	return n
 }
 
-func connect(t *testing.T, url, latticeID string) *lattice.Client {
+func connect(t testing.TB, url, latticeID string) *lattice.Client {
 	t.Helper()
 	c, err := lattice.Connect(context.Background(), lattice.ClientOptions{URL: url, Lattice: latticeID})
 	if err != nil {
@@ -62,7 +62,7 @@ func connect(t *testing.T, url, latticeID string) *lattice.Client {
 	return c
 }
 
-func push(t *testing.T, c *lattice.Client, module []byte) *lattice.Artifact {
+func push(t testing.TB, c *lattice.Client, module []byte) *lattice.Artifact {
 	t.Helper()
 	a, err := c.Push(context.Background(), module, nil)
 	if err != nil {

@@ -4,116 +4,105 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
-
-	"github.com/nats-io/nats.go/jetstream"
+	"strings"
 
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/host"
+	"github.com/spore-run/spore/signing"
 )
 
-// linkCache mirrors the lattice's links bucket in memory. It answers the
-// capability gate (host.LinkSource) without a round trip, and applies links
-// to the providers running on this host as they are put and deleted.
+// linkCache mirrors the lattice's links bucket. It answers the capability
+// gate (host.LinkSource) without a round trip, and applies links to the
+// providers running on this host as they are put and deleted.
 type linkCache struct {
-	node *Node
-
-	mu    sync.RWMutex
-	links map[string]spore.Link // by Link.Key()
-
-	watcher jetstream.KeyWatcher
-	wg      sync.WaitGroup
+	mirror[spore.Link]
 }
 
 // Interface guards
 var _ host.LinkSource = (*linkCache)(nil)
 
 func newLinkCache(n *Node) *linkCache {
-	return &linkCache{node: n, links: map[string]spore.Link{}}
-}
-
-// start loads every link and keeps watching for changes.
-func (c *linkCache) start(ctx context.Context) error {
-	w, err := c.node.state.Links.WatchAll(c.node.ctx)
-	if err != nil {
-		return fmt.Errorf("lattice: watch links: %w", err)
-	}
-	c.watcher = w
-	// The initial values end with a nil entry; wait for it so the gate
-	// knows every link before the first actor starts.
-	for {
-		select {
-		case e := <-w.Updates():
-			if e == nil {
-				c.wg.Add(1)
-				go c.follow()
-				return nil
-			}
-			c.apply(ctx, e)
-		case <-ctx.Done():
-			return ctx.Err()
+	c := &linkCache{}
+	c.name = "links"
+	c.decode = func(key string, v []byte) (spore.Link, error) {
+		var l spore.Link
+		if err := json.Unmarshal(v, &l); err != nil {
+			return l, err
 		}
-	}
-}
-
-func (c *linkCache) follow() {
-	defer c.wg.Done()
-	for e := range c.watcher.Updates() {
-		if e != nil {
-			c.apply(c.node.ctx, e)
+		if l.Key() != key {
+			return l, fmt.Errorf("key %s does not match the link %s", key, l.Key())
 		}
+		return l, nil
 	}
-}
-
-func (c *linkCache) stop() {
-	if c.watcher != nil {
-		_ = c.watcher.Stop()
+	c.onPut = n.applyLink
+	c.onDelete = n.unapplyLink
+	c.onBad = func(key string, err error) {
+		n.log.Warn("ignoring a malformed link in the lattice state", "key", key, "err", err)
 	}
-	c.wg.Wait()
-}
-
-func (c *linkCache) apply(ctx context.Context, e jetstream.KeyValueEntry) {
-	c.mu.Lock()
-	old, had := c.links[e.Key()]
-	if e.Operation() != jetstream.KeyValuePut {
-		delete(c.links, e.Key())
-		c.mu.Unlock()
-		if had {
-			c.node.unapplyLink(ctx, old)
-		}
-		return
-	}
-	var l spore.Link
-	if err := json.Unmarshal(e.Value(), &l); err != nil || l.Key() != e.Key() {
-		c.mu.Unlock()
-		c.node.log.Warn("ignoring a malformed link in the lattice state", "key", e.Key())
-		return
-	}
-	c.links[e.Key()] = l
-	c.mu.Unlock()
-	c.node.applyLink(ctx, l)
+	return c
 }
 
 // Link implements host.LinkSource.
 func (c *linkCache) Link(actorID, contract, linkName string) (spore.Link, bool) {
-	k := spore.Link{ActorID: actorID, Contract: contract, LinkName: linkName}.Key()
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	l, ok := c.links[k]
-	return l, ok
+	return c.get(spore.Link{ActorID: actorID, Contract: contract, LinkName: linkName}.Key())
 }
 
 // forProvider lists the links served by a provider name.
 func (c *linkCache) forProvider(name string) []spore.Link {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	var out []spore.Link
-	for _, l := range c.links {
+	c.each(func(_ string, l spore.Link) {
 		if l.Provider == name {
 			out = append(out, l)
 		}
-	}
+	})
 	return out
+}
+
+// claimsCache mirrors the claims bucket, so actors are named by alias or
+// name without reading the bucket on every call.
+type claimsCache struct {
+	mirror[*signing.Claims]
+}
+
+func newClaimsCache(n *Node) *claimsCache {
+	c := &claimsCache{}
+	c.name = "claims"
+	c.decode = func(key string, v []byte) (*signing.Claims, error) {
+		cl, err := signing.DecodeToken(string(v))
+		if err == nil && cl.ID != key {
+			err = fmt.Errorf("claims for %s stored under %s", cl.ID, key)
+		}
+		return cl, err
+	}
+	c.onBad = func(key string, err error) {
+		n.log.Warn("ignoring bad claims in the lattice state", "key", key, "err", err)
+	}
+	return c
+}
+
+// resolve turns an id, call alias or claims name into an actor id.
+func (c *claimsCache) resolve(ref string) (string, error) {
+	if signing.IsActorID(ref) {
+		return ref, nil
+	}
+	var match []string
+	c.each(func(_ string, cl *signing.Claims) {
+		if cl.CallAlias == ref || cl.Name == ref {
+			match = append(match, cl.ID)
+		}
+	})
+	return pickActor(ref, match)
+}
+
+// pickActor turns the ids a name matched into one id or a clear error.
+func pickActor(ref string, match []string) (string, error) {
+	switch len(match) {
+	case 0:
+		return "", spore.Errorf(spore.CodeNotFound, "lattice: no actor named %q has run in this lattice", ref)
+	case 1:
+		return match[0], nil
+	}
+	return "", spore.Errorf(spore.CodeBadRequest, "lattice: %q names %d actors (%s); use an id", ref, len(match), strings.Join(match, ", "))
 }
 
 // applyLink gives a link to the local provider it names, if one runs here.

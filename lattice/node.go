@@ -70,6 +70,7 @@ type Node struct {
 	host   *host.Host
 	provs  *LocalProviders
 	links  *linkCache
+	claims *claimsCache
 	start  time.Time
 
 	mu        sync.Mutex // guards the fields below
@@ -80,7 +81,8 @@ type Node struct {
 	closed    bool
 	closeOnce sync.Once
 
-	inflight chan struct{} // bounds concurrent RPC handlers
+	inflight chan struct{} // bounds RPC handlers beyond the workers
+	jobs     chan rpcJob   // to the RPC workers
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -137,6 +139,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		return nil, err
 	}
 	n.links = newLinkCache(n)
+	n.claims = newClaimsCache(n)
 	cfg := host.NewConfig().
 		WithCacheDir(o.CacheDir).
 		WithLogger(o.Log).
@@ -150,10 +153,15 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		n.Close(ctx)
 		return nil, err
 	}
-	if err := n.links.start(ctx); err != nil {
+	if err := n.links.start(ctx, n.ctx, n.state.Links); err != nil {
 		n.Close(ctx)
 		return nil, err
 	}
+	if err := n.claims.start(ctx, n.ctx, n.state.Claims); err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
+	n.startWorkers()
 	if err := n.serveControl(); err != nil {
 		n.Close(ctx)
 		return nil, err
@@ -297,6 +305,9 @@ func (n *Node) Close(ctx context.Context) error {
 		n.wg.Wait()
 		if n.links != nil {
 			n.links.stop()
+		}
+		if n.claims != nil {
+			n.claims.stop()
 		}
 		if n.host != nil {
 			n.host.Close(ctx)

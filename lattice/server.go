@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -58,6 +59,13 @@ func StartServer(o ServerOptions) (*Server, error) {
 		MaxPayload: o.MaxPayload,
 		NoSigs:     true,
 		NoLog:      o.Log == nil,
+		// Leaf connections deny JetStream API traffic of non-system
+		// accounts unless the account's default domain is "" on both
+		// sides. A leaf host runs no JetStream and reaches the hub's
+		// through the leaf connection, so the hub and the leaf both say so.
+		// (nats-server calls this a compatibility setting; JetStream
+		// domains are the long-term way.)
+		JsAccDefaultDomain: map[string]string{server.DEFAULT_GLOBAL_ACCOUNT: ""},
 	}
 	if opts.MaxPayload == 0 {
 		opts.MaxPayload = DefaultMaxPayload
@@ -140,6 +148,9 @@ type natsLog struct{ log *slog.Logger }
 
 func (l *natsLog) Noticef(format string, v ...any) {}
 func (l *natsLog) Warnf(format string, v ...any) {
+	if strings.Contains(format, "default_js_domain") {
+		return // the setting above, on purpose
+	}
 	l.log.Warn(fmt.Sprintf(format, v...), "component", "nats")
 }
 func (l *natsLog) Fatalf(format string, v ...any) {

@@ -204,13 +204,7 @@ func (s *State) ResolveActor(ctx context.Context, ref string) (string, error) {
 			match = append(match, c.ID)
 		}
 	}
-	switch len(match) {
-	case 0:
-		return "", spore.Errorf(spore.CodeNotFound, "lattice: no actor named %q has run in this lattice", ref)
-	case 1:
-		return match[0], nil
-	}
-	return "", spore.Errorf(spore.CodeBadRequest, "lattice: %q names %d actors (%s); use an id", ref, len(match), strings.Join(match, ", "))
+	return pickActor(ref, match)
 }
 
 func eachValue(ctx context.Context, kv jetstream.KeyValue, f func(key string, v []byte)) error {
