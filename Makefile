@@ -91,6 +91,8 @@ $(AS_DIR)/node_modules/.package-lock.json: $(AS_DIR)/package.json $(AS_DIR)/pack
 tools: ## install the toolchains the tests and examples need (Debian, as root)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS)
+	@# Node.js and npm build the AssemblyScript example; keep one already there.
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 
 clean: ## remove build output
 	rm -rf bin build
