@@ -26,7 +26,8 @@ var benchRounds = flag.Int("rounds", 1, "run every sub-benchmark this many times
 // it and writes the results to docs/benchmarks.md.
 //
 // Closing the instances is not timed: they are closed in batches, about
-// 64 MiB of linear memory at a time, with the timer stopped.
+// 64 MiB of linear memory at a time, with the timer stopped. The linear-B
+// metric is an instance's linear memory once made.
 func BenchmarkInstantiate(b *testing.B) {
 	ctx := context.Background()
 	s := testkit.NewSigner(b)
@@ -40,7 +41,7 @@ func BenchmarkInstantiate(b *testing.B) {
 	discard := slog.New(slog.DiscardHandler)
 
 	type contender struct {
-		name string
+		name        string
 		instantiate func() (api.Module, func())
 	}
 	var cases [][]contender // per module
@@ -106,8 +107,8 @@ func BenchmarkInstantiate(b *testing.B) {
 	}
 }
 
-// benchInstances times instantiate and closes what it made in batches, outside the
-// timer.
+// benchInstances times instantiate and closes what it made in batches,
+// outside the timer.
 func benchInstances(b *testing.B, instantiate func() (api.Module, func())) {
 	const batchBytes = 64 << 20
 	var closers []func()
@@ -120,13 +121,16 @@ func benchInstances(b *testing.B, instantiate func() (api.Module, func())) {
 	}
 	defer flush()
 	b.ReportAllocs()
+	var size uint32
 	for b.Loop() {
 		mod, closeFn := instantiate()
 		closers = append(closers, closeFn)
-		if held += uint64(mod.Memory().Size()); held >= batchBytes {
+		size = mod.Memory().Size()
+		if held += uint64(size); held >= batchBytes {
 			b.StopTimer()
 			flush()
 			b.StartTimer()
 		}
 	}
+	b.ReportMetric(float64(size), "linear-B")
 }
