@@ -282,7 +282,7 @@ its instances and how many invocations it served and failed there.`,
 		Example: `  spore actor ls`,
 		Args:    args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}

@@ -47,15 +47,24 @@ invocation_rejected, control_rejected.`,
 			if count < 0 {
 				return usageError{cmd.CommandPath(), fmt.Errorf("--count %d: want 1 or more (0: no limit)", count)}
 			}
-			c, err := lf.connect(cmd)
+			// Events need no lattice state, so they can be watched on a leaf
+			// host cut off from its hub; only naming an actor reads it.
+			f := eventFilter{types: types, actor: actor}
+			connect := lf.connectControl
+			if actor != "" && !signing.IsActorID(actor) {
+				connect = lf.connect
+			}
+			c, err := connect(cmd)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
 			ctx := cmd.Context()
-			f := eventFilter{types: types, actor: actor}
-			if actor != "" {
-				// An actor that never ran here has no claims yet: match its
+			switch {
+			case signing.IsActorID(actor):
+				f.actorID = actor
+			case actor != "":
+				// An actor that never ran has no claims yet: match its
 				// name as given.
 				f.actorID, _ = c.State().ResolveActor(ctx, actor)
 			}

@@ -34,7 +34,7 @@ that died drops out at once, since the list is made from live answers.`,
   spore host ls -o json`,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ func hostStopCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore host stop NCXW2E`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}
@@ -107,7 +107,7 @@ stops; give them to 'spore up --label' to keep them.`,
 			if err != nil {
 				return usageError{cmd.CommandPath(), err}
 			}
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}

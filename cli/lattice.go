@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
@@ -73,6 +75,27 @@ func (l *latticeFlags) connect(cmd *cobra.Command) (*lattice.Client, error) {
 	defer cancel()
 	c, err := lattice.Connect(ctx, lattice.ClientOptions{
 		URL: l.g.natsURL, Lattice: l.g.lattice, ClusterSeed: seed, Name: "spore " + cmd.CommandPath(),
+	})
+	if errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+		return nil, fmt.Errorf("lattice %q at %s: the lattice state (JetStream) is out of reach: %w\n"+
+			"On a leaf host, the link to its hub may be down: its actors keep serving, and 'host ls', "+
+			"'actor ls' and 'provider ls' still work here", l.g.lattice, l.g.natsURL, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lattice %q at %s: %w", l.g.lattice, l.g.natsURL, err)
+	}
+	return c, nil
+}
+
+// connectControl joins the lattice for its control interface only (see
+// lattice.ConnectControl): commands that read no lattice state use it, so
+// they work on a leaf host cut off from its hub, and need no cluster key.
+func (l *latticeFlags) connectControl(cmd *cobra.Command) (*lattice.Client, error) {
+	if _, err := l.clusterSeed(); err != nil {
+		return nil, usageError{cmd.CommandPath(), err}
+	}
+	c, err := lattice.ConnectControl(lattice.ClientOptions{
+		URL: l.g.natsURL, Lattice: l.g.lattice, Name: "spore " + cmd.CommandPath(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lattice %q at %s: %w", l.g.lattice, l.g.natsURL, err)

@@ -52,7 +52,7 @@ provider. Starting one that already runs on that host is not an error.`,
 			if hostRef != "" && len(cons) > 0 {
 				return usageError{cmd.CommandPath(), fmt.Errorf("--host and --constraint: give one (--host skips the auction)")}
 			}
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}
@@ -92,7 +92,7 @@ func providerStopCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore provider stop keyvalue --host NCXW2E`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func providerLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore provider ls`,
 		Args:    args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connect(cmd)
+			c, err := lf.connectControl(cmd)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -16,6 +17,26 @@ import (
 // This file holds client-side queries the CLI builds on: they combine the
 // control interface's answers (ping, inventory) and the lattice state, and
 // add nothing to the protocol.
+
+// ConnectControl joins a lattice for its control interface only: ping,
+// inventory, auctions, starting and stopping on a host, labels, stopping a
+// host. It opens no lattice state and needs no cluster key, so it works where
+// JetStream is out of reach, such as on a leaf host whose link to its hub is
+// down. State returns nil on such a client: use Connect for Call, Push,
+// Links and anything else that reads the lattice state.
+func ConnectControl(o ClientOptions) (*Client, error) {
+	if o.Lattice == "" {
+		o.Lattice = "default"
+	}
+	if err := CheckLatticeID(o.Lattice); err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(o.URL, nats.Name(o.Name), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, spore.Errorf(spore.CodeUnavailable, "lattice: connect %s: %v (is a host up? start one with 'spore up')", o.URL, err)
+	}
+	return &Client{nc: nc, ownConn: true, subj: Subjects{o.Lattice}, Wait: time.Second}, nil
+}
 
 // Inventories pings the lattice and asks every host that answers for its
 // inventory, with each actor's counters, concurrently. A host that answers
@@ -127,6 +148,9 @@ func (c *Client) PushActor(ctx context.Context, module []byte, progress func(sen
 // ActorNames maps actor ids to their claims names, for display.
 func (c *Client) ActorNames(ctx context.Context) map[string]string {
 	out := map[string]string{}
+	if c.state == nil {
+		return out
+	}
 	all, err := c.state.ListClaims(ctx)
 	if err != nil {
 		return out
