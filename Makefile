@@ -65,7 +65,7 @@ $(EX)/counter-go.wasm: $(wildcard examples/counter-go/*.go actors/go/*.go) go.mo
 $(EX)/counter-rust.wasm: examples/counter-rust/counter.rs actors/rust/spore.rs
 	@mkdir -p $(@D)
 	$(RUSTC) --edition 2021 --target wasm32-wasi --crate-type cdylib -C opt-level=s -C panic=abort \
-		-C lto -C codegen-units=1 -C strip=symbols -o $@ $<
+		-C lto -C codegen-units=1 -C strip=symbols -C link-arg=-zstack-size=65536 -o $@ $<
 
 $(EX)/counter-c.wasm: examples/counter-c/counter.c actors/c/spore.c actors/c/spore.h
 	@mkdir -p $(@D)

@@ -2,11 +2,10 @@ package languages_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -21,34 +20,27 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // counterCaps are the claims every counter is signed with.
 var counterCaps = []string{spore.ContractHTTPServer, spore.ContractKeyValue}
 
-// TODO(stage 1): the key-value store here is a stand-in until the real
-// providers land; TestCounterEndToEnd replaces it.
+// TestCounterInHost runs every language's counter in a host without a
+// lattice; KeyValue.Increment goes to JetStream KV on an embedded NATS
+// server. The actor must count per path, answer JSON, and pass the host's
+// refusal on when it has no link.
 func TestCounterInHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Wasm modules in five languages")
+	}
 	ctx := context.Background()
 	s := testkit.NewSigner(t)
+	kv := newKV(t)
 	for _, lang := range testkit.Languages {
 		t.Run(lang, func(t *testing.T) {
 			module := s.Sign(t, testkit.Example(t, lang), "counter-"+lang, counterCaps...)
-			var mu sync.Mutex
-			counts := map[string]int64{}
-			router := host.RouterFunc(func(_ context.Context, c *host.Call) ([]byte, error) {
-				var req spore.IncrementRequest
-				if c.Operation != spore.OpKVIncrement {
-					return nil, fmt.Errorf("unexpected %s", c.Operation)
-				}
-				if err := msgpack.Unmarshal(c.Payload, &req); err != nil {
-					return nil, err
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				counts[req.Key] += req.Delta
-				return msgpack.Marshal(counts[req.Key])
-			})
-			linked := true
+			var linked atomic.Bool
+			linked.Store(true)
 			links := host.LinkSourceFunc(func(actorID, contract, name string) (spore.Link, bool) {
-				return spore.Link{ActorID: actorID, Contract: contract, LinkName: name, Provider: "keyvalue"}, linked
+				l, _ := linkAll.Link(actorID, contract, name)
+				return l, linked.Load()
 			})
-			h, err := host.New(ctx, host.NewConfig().WithRouter(router).WithLinks(links).WithLogger(quiet))
+			h, err := host.New(ctx, host.NewConfig().WithRouter(kv).WithLinks(links).WithLogger(quiet))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,21 +49,27 @@ func TestCounterInHost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			a1, b1 := "/"+lang+"/a", "/"+lang+"/b"
 			for _, step := range []struct{ path, want string }{
-				{"/a", `{"count":1}`}, {"/a", `{"count":2}`}, {"/b", `{"count":1}`}, {"/a", `{"count":3}`},
+				{a1, `{"count":1}`}, {a1, `{"count":2}`}, {b1, `{"count":1}`}, {a1, `{"count":3}`},
 			} {
 				resp := handle(t, a, step.path)
-				if resp.Status != 200 || string(resp.Body) != step.want || resp.Header["Content-Type"][0] != "application/json" {
+				if resp.Status != 200 || string(resp.Body) != step.want || !isJSON(resp.Header) {
 					t.Fatalf("GET %s: %d %v %q, want 200 application/json %s", step.path, resp.Status, resp.Header, resp.Body, step.want)
 				}
 			}
-			linked = false
-			_, err = a.Invoke(ctx, spore.OpHTTPHandleRequest, request(t, "/a"))
+			linked.Store(false)
+			_, err = a.Invoke(ctx, spore.OpHTTPHandleRequest, request(t, a1))
 			if err == nil || !strings.Contains(err.Error(), "has no link for spore:keyvalue") {
 				t.Fatalf("unlinked: err = %v, want the host's denial", err)
 			}
 		})
 	}
+}
+
+func isJSON(h map[string][]string) bool {
+	v := h["Content-Type"]
+	return len(v) == 1 && v[0] == "application/json"
 }
 
 func request(t testing.TB, path string) []byte {
