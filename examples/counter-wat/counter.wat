@@ -4,7 +4,7 @@
 ;;
 ;; These are the handler's fields only: the module is actors/wat/spore.wat
 ;; (the waPC ABI, MessagePack and the contract helpers) followed by this
-;; file. Build, sign and run: see README.md.
+;; file. Build, sign and run: see actors/wat/README.md.
 ;;
 ;;   cat ../../actors/wat/spore.wat counter.wat > build.wat
 ;;   wat2wasm build.wat -o counter.wasm

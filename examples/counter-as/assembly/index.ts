@@ -5,7 +5,7 @@
 // The waPC side is the standard @wapc/as-guest package (handleCall,
 // handleAbort, Result); the contracts are Spore's helpers in
 // actors/assemblyscript. Build it with `make build/examples/counter-as.wasm`
-// or see README.md.
+// or see actors/assemblyscript/README.md.
 import { handleCall, handleAbort, Result } from "@wapc/as-guest";
 import { handleHttp, HttpRequest, HttpResponse, KeyValue } from "../../../actors/assemblyscript/assembly";
 
