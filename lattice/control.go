@@ -307,6 +307,7 @@ func (n *Node) StartProvider(ctx context.Context, req StartProvider) (*ProviderI
 		}
 		n.mu.Lock()
 		n.provSubs[req.Name] = sub
+		n.provAnn[req.Name] = req.Annotations
 		n.mu.Unlock()
 		for _, l := range n.links.forProvider(req.Name) {
 			n.applyLink(ctx, l)
@@ -323,6 +324,7 @@ func (n *Node) StopProvider(ctx context.Context, name string) error {
 	n.mu.Lock()
 	sub := n.provSubs[name]
 	delete(n.provSubs, name)
+	delete(n.provAnn, name)
 	n.mu.Unlock()
 	if sub != nil {
 		_ = sub.Drain()

@@ -45,6 +45,8 @@ type Options struct {
 	Log *slog.Logger
 	// Version is reported in HostInfo.
 	Version string
+	// Apps configures the app reconciler candidate every host runs.
+	Apps AppControllerOptions
 }
 
 // DefaultHeartbeat is how often hosts publish host_heartbeat. Observers
@@ -71,12 +73,14 @@ type Node struct {
 	provs  *LocalProviders
 	links  *linkCache
 	claims *claimsCache
+	apps   *AppController // nil when Options.Apps.Disabled
 	start  time.Time
 
 	mu        sync.Mutex // guards the fields below
 	labels    map[string]string
 	actors    map[string]*runningActor // by actor id
 	provSubs  map[string]*nats.Subscription
+	provAnn   map[string]map[string]string // annotations of the providers started here, by name
 	ctlSubs   []*nats.Subscription
 	closed    bool
 	closeOnce sync.Once
@@ -129,6 +133,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		labels:   baseLabels(o.Labels),
 		actors:   map[string]*runningActor{},
 		provSubs: map[string]*nats.Subscription{},
+		provAnn:  map[string]map[string]string{},
 		provs:    NewLocalProviders(),
 		inflight: make(chan struct{}, maxInflight),
 		done:     make(chan struct{}),
@@ -168,6 +173,17 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	}
 	n.wg.Add(1)
 	go n.heartbeat()
+	if !o.Apps.Disabled {
+		ao := o.Apps
+		if ao.Log == nil {
+			ao.Log = n.log
+		}
+		c := &Client{nc: n.nc, subj: n.subj, state: n.state, key: n.key, Wait: time.Second}
+		if n.apps, err = StartAppController(c, n.id, ao); err != nil {
+			n.Close(ctx)
+			return nil, err
+		}
+	}
 	n.event(EvtHostStarted, n.info(false))
 	n.log.Info("host started", "id", id, "lattice", o.Lattice, "nats", n.nc.ConnectedUrl(), "labels", n.labels)
 	return n, nil
@@ -282,6 +298,9 @@ func (n *Node) providerEnv() providers.Env {
 // shuts the embedded server down. It is safe to call more than once.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() {
+		if n.apps != nil {
+			n.apps.Close()
+		}
 		n.mu.Lock()
 		n.closed = true
 		subs := n.ctlSubs
@@ -368,7 +387,7 @@ func (n *Node) info(withStats bool) HostInfo {
 	}
 	for _, name := range n.provs.Names() {
 		if p := n.provs.Get(name); p != nil {
-			hi.Providers = append(hi.Providers, ProviderInfo{Name: name, Contract: p.Contract(), HostID: n.id})
+			hi.Providers = append(hi.Providers, ProviderInfo{Name: name, Contract: p.Contract(), HostID: n.id, Annotations: n.provAnn[name]})
 		}
 	}
 	return hi
