@@ -124,10 +124,12 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		// within this invocation's deadline: the timer cannot stop a guest
 		// while it waits in Go.
 		dctx := inst.cc.Context
-		if !inst.deadline.IsZero() {
-			var cancel context.CancelFunc
-			dctx, cancel = context.WithDeadline(dctx, inst.deadline)
-			defer cancel()
+		if dl := inst.deadline(); !dl.IsZero() {
+			if cur, ok := dctx.Deadline(); !ok || dl.Before(cur) {
+				var cancel context.CancelFunc
+				dctx, cancel = context.WithDeadline(dctx, dl)
+				defer cancel()
+			}
 		}
 		resp, err = h.dispatch(dctx, call)
 	}

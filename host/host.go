@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/spore-run/spore"
@@ -17,10 +16,11 @@ import (
 // Host runs actors. It owns one wazero runtime shared by all of them, with the
 // waPC and WASI host modules instantiated once.
 type Host struct {
-	cfg     Config
-	log     *slog.Logger
-	runtime wazero.Runtime
-	cache   wazero.CompilationCache
+	cfg      Config
+	log      *slog.Logger
+	runtime  wazero.Runtime
+	cache    wazero.CompilationCache
+	watchdog *watchdog // nil WithoutDeadlines
 
 	mu      sync.RWMutex
 	actors  map[string]*Actor // by id
@@ -46,6 +46,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		WithCompilationCache(h.cache).
 		WithCloseOnContextDone(!cfg.noTimer)
 	h.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
+	if !cfg.noTimer {
+		h.watchdog = newWatchdog(watchdogTick)
+	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.runtime); err != nil {
 		h.runtime.Close(ctx)
 		return nil, fmt.Errorf("host: wasi: %w", err)
@@ -206,10 +209,8 @@ func (h *Host) Close(ctx context.Context) error {
 	for _, a := range actors {
 		a.Close(ctx)
 	}
+	if h.watchdog != nil {
+		h.watchdog.close()
+	}
 	return h.runtime.Close(ctx)
-}
-
-// exportedFunction returns the export or nil.
-func exportedFunction(m api.Module, name string) api.Function {
-	return m.ExportedFunction(name)
 }

@@ -18,12 +18,12 @@ import (
 	"github.com/spore-run/spore"
 )
 
-// exitDeadline is the exit code the deadline timer closes a module with.
+// exitDeadline is the exit code the watchdog closes a module with.
 const exitDeadline = sys.ExitCodeDeadlineExceeded
 
 // instance is one instantiated module. Only the goroutine that took it from
-// the pool touches it, except the deadline timer, which only closes the
-// module and sets timedOut.
+// the pool touches it, except the watchdog, which only closes the module and
+// sets timedOut.
 type instance struct {
 	actor     *Actor
 	mod       api.Module
@@ -31,11 +31,13 @@ type instance struct {
 	memory    *cappedMemory
 	stack     [2]uint64
 	cc        callCtx
-	timer     *time.Timer
-	timedOut  atomic.Bool
-	broken    bool
-	deadline  time.Time // of the running call; host calls inherit it
-	outputs   [2]*guestWriter
+	// deadlineNs is the running call's deadline in Unix nanoseconds, 0
+	// when idle. The watchdog swaps it to 0 when it expires the call.
+	deadlineNs atomic.Int64
+	watched    bool
+	timedOut   atomic.Bool
+	broken     bool
+	outputs    [2]*guestWriter
 
 	// The current invocation, valid while guestCall runs.
 	op       string
@@ -49,8 +51,8 @@ type instance struct {
 
 // callCtx is the context a guest call runs under. The host functions find
 // their instance through it without an allocation per call. Its Done is nil
-// on purpose: wazero then starts no watcher goroutine, and the deadline timer
-// (or, for cancellable callers, context.AfterFunc) stops the guest instead.
+// on purpose: the watchdog (or, for cancellable callers, context.AfterFunc)
+// stops the guest, and wazero must not close the module on its own.
 type callCtx struct {
 	context.Context
 	inst *instance
@@ -107,9 +109,9 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 	}
 	inst.mod = mod
 	inst.guestCall = mod.ExportedFunction("__guest_call")
-	if !a.host.cfg.noTimer {
-		inst.timer = time.AfterFunc(time.Hour, inst.expire)
-		inst.timer.Stop()
+	if a.host.watchdog != nil {
+		a.host.watchdog.add(inst)
+		inst.watched = true
 	}
 	for _, name := range []string{"_initialize", "_start", "wapc_init"} {
 		fn := mod.ExportedFunction(name)
@@ -130,7 +132,8 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 	return inst, nil
 }
 
-// expire runs on the timer's goroutine when an invocation overruns.
+// expire runs on the watchdog's goroutine when an invocation overruns, or
+// on the caller's cancellation.
 func (inst *instance) expire() {
 	inst.timedOut.Store(true)
 	inst.mod.CloseWithExitCode(context.Background(), exitDeadline)
@@ -139,27 +142,38 @@ func (inst *instance) expire() {
 // run calls f under the actor's deadline (or the caller's, if sooner) and
 // aborts it if the caller cancels.
 func (inst *instance) run(ctx context.Context, f func() error) error {
-	if inst.timer != nil {
-		d := inst.actor.limits.Timeout
-		if dl, ok := ctx.Deadline(); ok {
-			if until := time.Until(dl); until < d {
-				d = until
+	if !inst.watched {
+		return f()
+	}
+	w := inst.actor.host.watchdog
+	d := w.now.Load() + int64(inst.actor.limits.Timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.UnixNano() < d {
+		d = dl.UnixNano()
+	}
+	inst.deadlineNs.Store(d)
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			if inst.deadlineNs.CompareAndSwap(d, 0) {
+				inst.expire()
 			}
-		}
-		inst.deadline = time.Now().Add(d)
-		inst.timer.Reset(d)
-		if ctx.Done() != nil {
-			stop := context.AfterFunc(ctx, inst.expire)
-			defer stop()
-		}
+		})
+		defer stop()
 	}
 	err := f()
-	if inst.timer != nil && !inst.timer.Stop() && err == nil {
-		// The timer fired after the call returned: the result stands, but
-		// the module is closed.
+	if !inst.deadlineNs.CompareAndSwap(d, 0) && err == nil {
+		// Expired just as the call returned: the result stands, but the
+		// module is closed.
 		inst.broken = true
 	}
 	return err
+}
+
+// deadline is the running call's deadline, or zero.
+func (inst *instance) deadline() time.Time {
+	if d := inst.deadlineNs.Load(); d != 0 {
+		return time.Unix(0, d)
+	}
+	return time.Time{}
 }
 
 func (inst *instance) invoke(ctx context.Context, op string, payload []byte) ([]byte, error) {
@@ -235,8 +249,8 @@ func trimTrace(err error) string {
 }
 
 func (inst *instance) close() {
-	if inst.timer != nil {
-		inst.timer.Stop()
+	if inst.watched {
+		inst.actor.host.watchdog.remove(inst)
 	}
 	for _, w := range inst.outputs {
 		if w != nil {
