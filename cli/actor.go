@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -47,10 +46,8 @@ func rowOf(ai lattice.ActorInfo) actorRow {
 
 func actorStartCommand(g *globals, lf *latticeFlags) *cobra.Command {
 	var (
-		instances   int
-		constraints []string
-		hostRef     string
-		timeout     time.Duration
+		instances int
+		place     *placement
 	)
 	cmd := &cobra.Command{
 		Use:   "start REF [--instances N] [--constraint k=v]... [--host ID]",
@@ -65,12 +62,8 @@ that already runs the same module, the instances are added.`,
   spore actor start ./hello_s.wasm --instances 4 --constraint zone=edge`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			cons, err := parsePairs("--constraint", constraints, false)
-			if err != nil {
-				return usageError{cmd.CommandPath(), err}
-			}
-			if hostRef != "" && len(cons) > 0 {
-				return usageError{cmd.CommandPath(), fmt.Errorf("--host and --constraint: give one (--host skips the auction)")}
+			if err := place.check(cmd); err != nil {
+				return err
 			}
 			if instances < 1 {
 				return usageError{cmd.CommandPath(), fmt.Errorf("--instances %d: want 1 or more", instances)}
@@ -79,38 +72,31 @@ that already runs the same module, the instances are added.`,
 			if err != nil {
 				return err
 			}
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := withTimeout(cmd.Context(), timeout)
-			defer cancel()
-			cmd.SetContext(ctx)
-			if local {
-				art, err := pushFile(cmd, g, c, ref)
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				ctx, cancel := place.withTimeout(cmd)
+				defer cancel()
+				if local {
+					art, err := pushFile(cmd, g, c, ref)
+					if err != nil {
+						return err
+					}
+					ref = art.Ref
+				}
+				hostID, err := place.host(cmd, g, c, lattice.Auction{})
 				if err != nil {
 					return err
 				}
-				ref = art.Ref
-			}
-			hostID, err := placeOn(cmd, g, c, hostRef, lattice.Auction{Constraints: cons})
-			if err != nil {
-				return err
-			}
-			g.progress(cmd, "starting %s on host %s", ref, short(hostID))
-			ai, err := c.StartActor(ctx, lattice.StartActor{Ref: ref, Instances: instances}, nil, hostID)
-			if err != nil {
-				return fmt.Errorf("actor start %s: %w", ref, err)
-			}
-			return g.emit(cmd, ai, func(w io.Writer) { actorTable(w, []actorRow{rowOf(*ai)}) })
+				g.progress(cmd, "starting %s on host %s", ref, short(hostID))
+				ai, err := c.StartActor(ctx, lattice.StartActor{Ref: ref, Instances: instances}, nil, hostID)
+				if err != nil {
+					return fmt.Errorf("actor start %s: %w", ref, err)
+				}
+				return g.emit(cmd, ai, func(w io.Writer) { actorTable(w, []actorRow{rowOf(*ai)}) })
+			})
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&instances, "instances", 1, "how many instances may run at once on the host")
-	f.StringArrayVar(&constraints, "constraint", nil, "a label k=v the host must carry (repeat)")
-	f.StringVar(&hostRef, "host", "", "start on this host (an id or a unique start of one), skipping the auction")
-	f.DurationVar(&timeout, "timeout", time.Minute, "give up after this long")
+	cmd.Flags().IntVar(&instances, "instances", 1, "how many instances may run at once on the host")
+	place = addPlacement(cmd)
 	return cmd
 }
 
@@ -123,31 +109,6 @@ func refOrFile(ref string) (string, bool, error) {
 		return "", false, fmt.Errorf("%s: no such file (a REF in the lattice looks like name:version or sha256:…)", ref)
 	}
 	return ref, false, nil
-}
-
-// placeOn resolves --host, or runs an auction and picks the least loaded
-// bidder.
-func placeOn(cmd *cobra.Command, g *globals, c *lattice.Client, hostRef string, auction lattice.Auction) (string, error) {
-	ctx := cmd.Context()
-	if hostRef != "" {
-		return c.ResolveHost(ctx, hostRef)
-	}
-	g.progress(cmd, "auction: asking hosts with %s", describePairs(auction.Constraints))
-	bids, err := c.Auction(ctx, auction)
-	if err != nil {
-		return "", err
-	}
-	if len(bids) == 0 {
-		return "", spore.Errorf(spore.CodeUnavailable, "no host in lattice %q satisfies %s (see 'spore host ls')", g.lattice, describePairs(auction.Constraints))
-	}
-	return bids[0].ID, nil
-}
-
-func describePairs(m map[string]string) string {
-	if len(m) == 0 {
-		return "no constraints"
-	}
-	return "the constraints " + strings.Join(lattice.SortedLabels(m), " ")
 }
 
 // targetHosts returns the hosts an operation on an actor or provider acts
@@ -179,32 +140,29 @@ or else on every host that runs it. In-flight calls finish first.`,
   spore actor stop hello --host NCXW2E`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx := cmd.Context()
-			id, hosts, err := actorHosts(ctx, c, a[0], hostRef)
-			if err != nil {
-				return err
-			}
-			type stopped struct {
-				ActorID string `json:"actor_id"`
-				HostID  string `json:"host_id"`
-			}
-			var done []stopped
-			for _, h := range hosts {
-				if err := c.StopActor(ctx, h, id); err != nil {
-					return fmt.Errorf("actor stop %s on host %s: %w", a[0], short(h), err)
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				ctx := cmd.Context()
+				id, hosts, err := actorHosts(ctx, c, a[0], hostRef)
+				if err != nil {
+					return err
 				}
-				done = append(done, stopped{id, h})
-			}
-			return g.emit(cmd, done, func(w io.Writer) {
-				row(w, "STOPPED", "HOST")
-				for _, s := range done {
-					row(w, s.ActorID, short(s.HostID))
+				type stopped struct {
+					ActorID string `json:"actor_id"`
+					HostID  string `json:"host_id"`
 				}
+				var done []stopped
+				for _, h := range hosts {
+					if err := c.StopActor(ctx, h, id); err != nil {
+						return fmt.Errorf("actor stop %s on host %s: %w", a[0], short(h), err)
+					}
+					done = append(done, stopped{id, h})
+				}
+				return g.emit(cmd, done, func(w io.Writer) {
+					row(w, "STOPPED", "HOST")
+					for _, s := range done {
+						row(w, s.ActorID, short(s.HostID))
+					}
+				})
 			})
 		},
 	}
@@ -244,29 +202,26 @@ on every host that runs it (N on each). N = 0 stops it there.`,
 			if err != nil || n < 0 {
 				return usageError{cmd.CommandPath(), fmt.Errorf("N %q: want a count, 0 or more", a[1])}
 			}
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx := cmd.Context()
-			id, hosts, err := actorHosts(ctx, c, a[0], hostRef)
-			if err != nil {
-				return err
-			}
-			rows := []actorRow{}
-			name := c.ActorNames(ctx)[id]
-			for _, h := range hosts {
-				ai, err := c.ScaleActor(ctx, h, id, n)
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				ctx := cmd.Context()
+				id, hosts, err := actorHosts(ctx, c, a[0], hostRef)
 				if err != nil {
-					return fmt.Errorf("actor scale %s on host %s: %w", a[0], short(h), err)
+					return err
 				}
-				if ai == nil || ai.ID == "" { // scaled to 0: stopped
-					ai = &lattice.ActorInfo{ID: id, Name: name, HostID: h}
+				rows := []actorRow{}
+				name := c.ActorNames(ctx)[id]
+				for _, h := range hosts {
+					ai, err := c.ScaleActor(ctx, h, id, n)
+					if err != nil {
+						return fmt.Errorf("actor scale %s on host %s: %w", a[0], short(h), err)
+					}
+					if ai == nil || ai.ID == "" { // scaled to 0: stopped
+						ai = &lattice.ActorInfo{ID: id, Name: name, HostID: h}
+					}
+					rows = append(rows, rowOf(*ai))
 				}
-				rows = append(rows, rowOf(*ai))
-			}
-			return g.emit(cmd, rows, func(w io.Writer) { actorTable(w, rows) })
+				return g.emit(cmd, rows, func(w io.Writer) { actorTable(w, rows) })
+			})
 		},
 	}
 	cmd.Flags().StringVar(&hostRef, "host", "", "only on this host (an id or a unique start of one)")
@@ -282,28 +237,25 @@ its instances and how many invocations it served and failed there.`,
 		Example: `  spore actor ls`,
 		Args:    args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connectControl(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			hosts, err := c.Inventories(cmd.Context())
-			if err != nil {
-				return err
-			}
-			rows := []actorRow{}
-			for _, h := range hosts {
-				for _, ai := range h.Actors {
-					rows = append(rows, rowOf(ai))
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				hosts, err := c.Inventories(cmd.Context())
+				if err != nil {
+					return err
 				}
-			}
-			sort.Slice(rows, func(i, j int) bool {
-				if rows[i].Name != rows[j].Name {
-					return rows[i].Name < rows[j].Name
+				rows := []actorRow{}
+				for _, h := range hosts {
+					for _, ai := range h.Actors {
+						rows = append(rows, rowOf(ai))
+					}
 				}
-				return rows[i].HostID < rows[j].HostID
+				sort.Slice(rows, func(i, j int) bool {
+					if rows[i].Name != rows[j].Name {
+						return rows[i].Name < rows[j].Name
+					}
+					return rows[i].HostID < rows[j].HostID
+				})
+				return g.emit(cmd, rows, func(w io.Writer) { actorTable(w, rows) })
 			})
-			return g.emit(cmd, rows, func(w io.Writer) { actorTable(w, rows) })
 		},
 	}
 }

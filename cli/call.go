@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spore-run/spore/lattice"
 )
 
 func callCommand(g *globals) *cobra.Command {
@@ -30,29 +32,26 @@ JSON string (text) or base64 (binary), with the call's duration.`,
 			if err != nil {
 				return usageError{cmd.CommandPath(), err}
 			}
-			c, err := lf.connect(cmd)
-			if err != nil {
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				ctx, cancel := withTimeout(cmd.Context(), timeout)
+				defer cancel()
+				start := time.Now()
+				out, err := c.Call(ctx, a[0], a[1], payload)
+				if err != nil {
+					return fmt.Errorf("call %s %s: %w", a[0], a[1], err)
+				}
+				if g.output == "json" {
+					res := struct {
+						Actor     string          `json:"actor"`
+						Operation string          `json:"operation"`
+						Response  json.RawMessage `json:"response"`
+						CallMs    float64         `json:"call_ms"`
+					}{a[0], a[1], jsonBytes(out), ms(time.Since(start))}
+					return g.emit(cmd, res, nil)
+				}
+				_, err = cmd.OutOrStdout().Write(out)
 				return err
-			}
-			defer c.Close()
-			ctx, cancel := withTimeout(cmd.Context(), timeout)
-			defer cancel()
-			start := time.Now()
-			out, err := c.Call(ctx, a[0], a[1], payload)
-			if err != nil {
-				return fmt.Errorf("call %s %s: %w", a[0], a[1], err)
-			}
-			if g.output == "json" {
-				res := struct {
-					Actor     string          `json:"actor"`
-					Operation string          `json:"operation"`
-					Response  json.RawMessage `json:"response"`
-					CallMs    float64         `json:"call_ms"`
-				}{a[0], a[1], jsonBytes(out), ms(time.Since(start))}
-				return g.emit(cmd, res, nil)
-			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			})
 		},
 	}
 	f := cmd.Flags()

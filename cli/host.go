@@ -34,28 +34,25 @@ that died drops out at once, since the list is made from live answers.`,
   spore host ls -o json`,
 		Args: args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connectControl(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			hosts, err := c.Hosts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			rows := make([]hostRow, len(hosts))
-			for i, h := range hosts {
-				rows[i] = hostRow{h, time.Since(h.StartedAt).Round(time.Second).String()}
-			}
-			return g.emit(cmd, rows, func(w io.Writer) {
-				row(w, "HOST", "LABELS", "ACTORS", "PROVIDERS", "UPTIME")
-				for _, r := range rows {
-					provs := make([]string, len(r.Providers))
-					for i, p := range r.Providers {
-						provs[i] = p.Name
-					}
-					row(w, r.ID, joinOrDash(lattice.SortedLabels(r.Labels)), len(r.Actors), joinOrDash(provs), r.Uptime)
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				hosts, err := c.Hosts(cmd.Context())
+				if err != nil {
+					return err
 				}
+				rows := make([]hostRow, len(hosts))
+				for i, h := range hosts {
+					rows[i] = hostRow{h, time.Since(h.StartedAt).Round(time.Second).String()}
+				}
+				return g.emit(cmd, rows, func(w io.Writer) {
+					row(w, "HOST", "LABELS", "ACTORS", "PROVIDERS", "UPTIME")
+					for _, r := range rows {
+						provs := make([]string, len(r.Providers))
+						for i, p := range r.Providers {
+							provs[i] = p.Name
+						}
+						row(w, r.ID, joinOrDash(lattice.SortedLabels(r.Labels)), len(r.Actors), joinOrDash(provs), r.Uptime)
+					}
+				})
 			})
 		},
 	}
@@ -69,23 +66,20 @@ func hostStopCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore host stop NCXW2E`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connectControl(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			id, err := c.ResolveHost(cmd.Context(), a[0])
-			if err != nil {
-				return err
-			}
-			if err := c.StopHost(cmd.Context(), id); err != nil {
-				return err
-			}
-			res := struct {
-				HostID  string `json:"host_id"`
-				Stopped bool   `json:"stopped"`
-			}{id, true}
-			return g.emit(cmd, res, func(w io.Writer) { row(w, "stopping host", id) })
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				id, err := c.ResolveHost(cmd.Context(), a[0])
+				if err != nil {
+					return err
+				}
+				if err := c.StopHost(cmd.Context(), id); err != nil {
+					return err
+				}
+				res := struct {
+					HostID  string `json:"host_id"`
+					Stopped bool   `json:"stopped"`
+				}{id, true}
+				return g.emit(cmd, res, func(w io.Writer) { row(w, "stopping host", id) })
+			})
 		},
 	}
 }
@@ -107,26 +101,23 @@ stops; give them to 'spore up --label' to keep them.`,
 			if err != nil {
 				return usageError{cmd.CommandPath(), err}
 			}
-			c, err := lf.connectControl(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			id, err := c.ResolveHost(cmd.Context(), a[0])
-			if err != nil {
-				return err
-			}
-			now, err := c.SetLabels(cmd.Context(), id, labels, remove)
-			if err != nil {
-				return err
-			}
-			res := struct {
-				HostID string            `json:"host_id"`
-				Labels map[string]string `json:"labels"`
-			}{id, now}
-			return g.emit(cmd, res, func(w io.Writer) {
-				row(w, "HOST", "LABELS")
-				row(w, id, strings.Join(lattice.SortedLabels(now), ","))
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				id, err := c.ResolveHost(cmd.Context(), a[0])
+				if err != nil {
+					return err
+				}
+				now, err := c.SetLabels(cmd.Context(), id, labels, remove)
+				if err != nil {
+					return err
+				}
+				res := struct {
+					HostID string            `json:"host_id"`
+					Labels map[string]string `json:"labels"`
+				}{id, now}
+				return g.emit(cmd, res, func(w io.Writer) {
+					row(w, "HOST", "LABELS")
+					row(w, id, strings.Join(lattice.SortedLabels(now), ","))
+				})
 			})
 		},
 	}

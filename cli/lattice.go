@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"github.com/spf13/cobra"
 
+	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/lattice"
 )
 
@@ -103,6 +104,21 @@ func (l *latticeFlags) connectControl(cmd *cobra.Command) (*lattice.Client, erro
 	return c, nil
 }
 
+// withClient connects, with the lattice state or (control) without it,
+// runs f and closes the client.
+func (l *latticeFlags) withClient(cmd *cobra.Command, control bool, f func(c *lattice.Client) error) error {
+	connect := l.connect
+	if control {
+		connect = l.connectControl
+	}
+	c, err := connect(cmd)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(c)
+}
+
 // group makes a command that only holds subcommands. Run bare, it shows
 // its help; with an unknown subcommand, it is a usage error.
 func group(use, short string) *cobra.Command {
@@ -161,3 +177,66 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 func joinOrDash(s []string) string { return orDash(strings.Join(s, ",")) }
+
+// placement holds the flags that choose where something starts: --host, or
+// --constraint for an auction, and a --timeout for the whole start.
+type placement struct {
+	constraints []string
+	cons        map[string]string
+	hostRef     string
+	timeout     time.Duration
+}
+
+func addPlacement(cmd *cobra.Command) *placement {
+	p := &placement{}
+	f := cmd.Flags()
+	f.StringArrayVar(&p.constraints, "constraint", nil, "a label k=v the host must carry (repeat)")
+	f.StringVar(&p.hostRef, "host", "", "start on this host (an id or a unique start of one), skipping the auction")
+	f.DurationVar(&p.timeout, "timeout", time.Minute, "give up after this long")
+	return p
+}
+
+// check parses the flags, with usage errors.
+func (p *placement) check(cmd *cobra.Command) error {
+	var err error
+	if p.cons, err = parsePairs("--constraint", p.constraints, false); err != nil {
+		return usageError{cmd.CommandPath(), err}
+	}
+	if p.hostRef != "" && len(p.cons) > 0 {
+		return usageError{cmd.CommandPath(), fmt.Errorf("--host and --constraint: give one (--host skips the auction)")}
+	}
+	return nil
+}
+
+// withTimeout bounds the command's context by --timeout.
+func (p *placement) withTimeout(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx, cancel := withTimeout(cmd.Context(), p.timeout)
+	cmd.SetContext(ctx)
+	return ctx, cancel
+}
+
+// host resolves --host, or runs an auction with the constraints and picks
+// the least loaded bidder.
+func (p *placement) host(cmd *cobra.Command, g *globals, c *lattice.Client, auction lattice.Auction) (string, error) {
+	ctx := cmd.Context()
+	if p.hostRef != "" {
+		return c.ResolveHost(ctx, p.hostRef)
+	}
+	auction.Constraints = p.cons
+	g.progress(cmd, "auction: asking hosts with %s", describePairs(p.cons))
+	bids, err := c.Auction(ctx, auction)
+	if err != nil {
+		return "", err
+	}
+	if len(bids) == 0 {
+		return "", spore.Errorf(spore.CodeUnavailable, "no host in lattice %q satisfies %s (see 'spore host ls')", g.lattice, describePairs(p.cons))
+	}
+	return bids[0].ID, nil
+}
+
+func describePairs(m map[string]string) string {
+	if len(m) == 0 {
+		return "no constraints"
+	}
+	return "the constraints " + strings.Join(lattice.SortedLabels(m), " ")
+}

@@ -53,19 +53,16 @@ state: every host sees them, and they outlast restarts.`,
 			if err != nil {
 				return usageError{cmd.CommandPath(), err}
 			}
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			l, err := c.PutLink(cmd.Context(), spore.Link{
-				ActorID: a[0], Contract: a[1], LinkName: linkName, Provider: provider, Values: values,
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				l, err := c.PutLink(cmd.Context(), spore.Link{
+					ActorID: a[0], Contract: a[1], LinkName: linkName, Provider: provider, Values: values,
+				})
+				if err != nil {
+					return err
+				}
+				rows := []linkRow{{Link: *l, ActorName: c.ActorNames(cmd.Context())[l.ActorID]}}
+				return g.emit(cmd, rows[0], func(w io.Writer) { linkTable(w, rows) })
 			})
-			if err != nil {
-				return err
-			}
-			rows := []linkRow{{Link: *l, ActorName: c.ActorNames(cmd.Context())[l.ActorID]}}
-			return g.emit(cmd, rows[0], func(w io.Writer) { linkTable(w, rows) })
 		},
 	}
 	cmd.Flags().StringVar(&provider, "provider", "", "the provider that serves the link (default: the contract's name)")
@@ -81,24 +78,21 @@ func linkDelCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore link del counter spore:keyvalue`,
 		Args:    args(2, 2),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			l := spore.Link{ActorID: a[0], Contract: a[1], LinkName: linkName}
-			if err := c.DeleteLink(cmd.Context(), l); err != nil {
-				return err
-			}
-			res := struct {
-				Actor    string `json:"actor"`
-				Contract string `json:"contract"`
-				LinkName string `json:"link_name"`
-				Deleted  bool   `json:"deleted"`
-			}{a[0], a[1], spore.LinkName(linkName), true}
-			return g.emit(cmd, res, func(w io.Writer) {
-				row(w, "DELETED", "CONTRACT", "LINK NAME")
-				row(w, res.Actor, res.Contract, res.LinkName)
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				l := spore.Link{ActorID: a[0], Contract: a[1], LinkName: linkName}
+				if err := c.DeleteLink(cmd.Context(), l); err != nil {
+					return err
+				}
+				res := struct {
+					Actor    string `json:"actor"`
+					Contract string `json:"contract"`
+					LinkName string `json:"link_name"`
+					Deleted  bool   `json:"deleted"`
+				}{a[0], a[1], spore.LinkName(linkName), true}
+				return g.emit(cmd, res, func(w io.Writer) {
+					row(w, "DELETED", "CONTRACT", "LINK NAME")
+					row(w, res.Actor, res.Contract, res.LinkName)
+				})
 			})
 		},
 	}
@@ -113,24 +107,21 @@ func linkLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore link ls`,
 		Args:    args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			links, err := c.Links(cmd.Context())
-			if err != nil {
-				return err
-			}
-			names := c.ActorNames(cmd.Context())
-			rows := make([]linkRow, len(links))
-			for i, l := range links {
-				rows[i] = linkRow{l, names[l.ActorID]}
-			}
-			sort.Slice(rows, func(i, j int) bool {
-				return strings.Compare(rows[i].ActorName+rows[i].Key(), rows[j].ActorName+rows[j].Key()) < 0
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				links, err := c.Links(cmd.Context())
+				if err != nil {
+					return err
+				}
+				names := c.ActorNames(cmd.Context())
+				rows := make([]linkRow, len(links))
+				for i, l := range links {
+					rows[i] = linkRow{l, names[l.ActorID]}
+				}
+				sort.Slice(rows, func(i, j int) bool {
+					return strings.Compare(rows[i].ActorName+rows[i].Key(), rows[j].ActorName+rows[j].Key()) < 0
+				})
+				return g.emit(cmd, rows, func(w io.Writer) { linkTable(w, rows) })
 			})
-			return g.emit(cmd, rows, func(w io.Writer) { linkTable(w, rows) })
 		},
 	}
 }

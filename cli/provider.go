@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,10 +27,8 @@ func providerTable(w io.Writer, ps []lattice.ProviderInfo) {
 
 func providerStartCommand(g *globals, lf *latticeFlags) *cobra.Command {
 	var (
-		linkName    string
-		constraints []string
-		hostRef     string
-		timeout     time.Duration
+		linkName string
+		place    *placement
 	)
 	cmd := &cobra.Command{
 		Use:   "start NAME [--link-name L] [--constraint k=v]... [--host ID]",
@@ -45,42 +42,31 @@ provider. Starting one that already runs on that host is not an error.`,
 		Example: `  spore provider start keyvalue --constraint zone=cloud`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			cons, err := parsePairs("--constraint", constraints, false)
-			if err != nil {
-				return usageError{cmd.CommandPath(), err}
-			}
-			if hostRef != "" && len(cons) > 0 {
-				return usageError{cmd.CommandPath(), fmt.Errorf("--host and --constraint: give one (--host skips the auction)")}
-			}
-			c, err := lf.connectControl(cmd)
-			if err != nil {
+			if err := place.check(cmd); err != nil {
 				return err
 			}
-			defer c.Close()
-			ctx, cancel := withTimeout(cmd.Context(), timeout)
-			defer cancel()
-			cmd.SetContext(ctx)
-			hostID, err := placeOn(cmd, g, c, hostRef, lattice.Auction{Constraints: cons, Provider: a[0]})
-			if err != nil {
-				return err
-			}
-			req := lattice.StartProvider{Name: a[0]}
-			if linkName != "" {
-				req.Annotations = map[string]string{"link_name": linkName}
-			}
-			g.progress(cmd, "starting provider %s on host %s", a[0], short(hostID))
-			pi, err := c.StartProvider(ctx, req, nil, hostID)
-			if err != nil {
-				return fmt.Errorf("provider start %s: %w", a[0], err)
-			}
-			return g.emit(cmd, pi, func(w io.Writer) { providerTable(w, []lattice.ProviderInfo{*pi}) })
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				ctx, cancel := place.withTimeout(cmd)
+				defer cancel()
+				hostID, err := place.host(cmd, g, c, lattice.Auction{Provider: a[0]})
+				if err != nil {
+					return err
+				}
+				req := lattice.StartProvider{Name: a[0]}
+				if linkName != "" {
+					req.Annotations = map[string]string{"link_name": linkName}
+				}
+				g.progress(cmd, "starting provider %s on host %s", a[0], short(hostID))
+				pi, err := c.StartProvider(ctx, req, nil, hostID)
+				if err != nil {
+					return fmt.Errorf("provider start %s: %w", a[0], err)
+				}
+				return g.emit(cmd, pi, func(w io.Writer) { providerTable(w, []lattice.ProviderInfo{*pi}) })
+			})
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&linkName, "link-name", "", "the link name this provider is meant for (recorded only; it serves every link name)")
-	f.StringArrayVar(&constraints, "constraint", nil, "a label k=v the host must carry (repeat)")
-	f.StringVar(&hostRef, "host", "", "start on this host (an id or a unique start of one), skipping the auction")
-	f.DurationVar(&timeout, "timeout", time.Minute, "give up after this long")
+	cmd.Flags().StringVar(&linkName, "link-name", "", "the link name this provider is meant for (recorded only; it serves every link name)")
+	place = addPlacement(cmd)
 	return cmd
 }
 
@@ -92,33 +78,30 @@ func providerStopCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore provider stop keyvalue --host NCXW2E`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connectControl(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx := cmd.Context()
-			hosts, err := targetHosts(ctx, c, hostRef, func(h []lattice.HostInfo) []lattice.HostInfo {
-				return lattice.HostsRunningProvider(h, a[0])
-			})
-			if err != nil {
-				return err
-			}
-			if len(hosts) == 0 {
-				return spore.Errorf(spore.CodeNotFound, "provider %q runs on no host (see 'spore provider ls')", a[0])
-			}
-			var done []lattice.ProviderInfo
-			for _, h := range hosts {
-				if err := c.StopProvider(ctx, h, a[0]); err != nil {
-					return fmt.Errorf("provider stop %s on host %s: %w", a[0], short(h), err)
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				ctx := cmd.Context()
+				hosts, err := targetHosts(ctx, c, hostRef, func(h []lattice.HostInfo) []lattice.HostInfo {
+					return lattice.HostsRunningProvider(h, a[0])
+				})
+				if err != nil {
+					return err
 				}
-				done = append(done, lattice.ProviderInfo{Name: a[0], HostID: h})
-			}
-			return g.emit(cmd, done, func(w io.Writer) {
-				row(w, "STOPPED", "HOST")
-				for _, p := range done {
-					row(w, p.Name, short(p.HostID))
+				if len(hosts) == 0 {
+					return spore.Errorf(spore.CodeNotFound, "provider %q runs on no host (see 'spore provider ls')", a[0])
 				}
+				var done []lattice.ProviderInfo
+				for _, h := range hosts {
+					if err := c.StopProvider(ctx, h, a[0]); err != nil {
+						return fmt.Errorf("provider stop %s on host %s: %w", a[0], short(h), err)
+					}
+					done = append(done, lattice.ProviderInfo{Name: a[0], HostID: h})
+				}
+				return g.emit(cmd, done, func(w io.Writer) {
+					row(w, "STOPPED", "HOST")
+					for _, p := range done {
+						row(w, p.Name, short(p.HostID))
+					}
+				})
 			})
 		},
 	}
@@ -133,21 +116,18 @@ func providerLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Example: `  spore provider ls`,
 		Args:    args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connectControl(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			hosts, err := c.Hosts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			ps := []lattice.ProviderInfo{}
-			for _, h := range hosts {
-				ps = append(ps, h.Providers...)
-			}
-			sort.SliceStable(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
-			return g.emit(cmd, ps, func(w io.Writer) { providerTable(w, ps) })
+			return lf.withClient(cmd, true, func(c *lattice.Client) error {
+				hosts, err := c.Hosts(cmd.Context())
+				if err != nil {
+					return err
+				}
+				ps := []lattice.ProviderInfo{}
+				for _, h := range hosts {
+					ps = append(ps, h.Providers...)
+				}
+				sort.SliceStable(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+				return g.emit(cmd, ps, func(w io.Writer) { providerTable(w, ps) })
+			})
 		},
 	}
 }

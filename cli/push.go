@@ -25,20 +25,17 @@ actor's claims too, so links can name it before it first starts.`,
   spore actor start hello:r1`,
 		Args: args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			art, err := pushFile(cmd, g, c, a[0])
-			if err != nil {
-				return err
-			}
-			return g.emit(cmd, art, func(w io.Writer) {
-				row(w, "Ref", art.Ref)
-				row(w, "Digest", art.Digest)
-				row(w, "Actor", art.Name+" ("+art.ActorID+")")
-				row(w, "Size", fmt.Sprintf("%d bytes", art.Size))
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				art, err := pushFile(cmd, g, c, a[0])
+				if err != nil {
+					return err
+				}
+				return g.emit(cmd, art, func(w io.Writer) {
+					row(w, "Ref", art.Ref)
+					row(w, "Digest", art.Digest)
+					row(w, "Actor", art.Name+" ("+art.ActorID+")")
+					row(w, "Size", fmt.Sprintf("%d bytes", art.Size))
+				})
 			})
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,27 +101,23 @@ func matchHost(hosts []HostInfo, ref, lattice string) (string, error) {
 
 // HostsRunningActor returns the hosts that run an actor (by id).
 func HostsRunningActor(hosts []HostInfo, actorID string) []HostInfo {
-	var out []HostInfo
-	for _, h := range hosts {
-		for _, a := range h.Actors {
-			if a.ID == actorID {
-				out = append(out, h)
-				break
-			}
-		}
-	}
-	return out
+	return hostsWhere(hosts, func(h HostInfo) bool {
+		return slices.ContainsFunc(h.Actors, func(a ActorInfo) bool { return a.ID == actorID })
+	})
 }
 
 // HostsRunningProvider returns the hosts that run a provider (by name).
 func HostsRunningProvider(hosts []HostInfo, name string) []HostInfo {
+	return hostsWhere(hosts, func(h HostInfo) bool {
+		return slices.ContainsFunc(h.Providers, func(p ProviderInfo) bool { return p.Name == name })
+	})
+}
+
+func hostsWhere(hosts []HostInfo, keep func(HostInfo) bool) []HostInfo {
 	var out []HostInfo
 	for _, h := range hosts {
-		for _, p := range h.Providers {
-			if p.Name == name {
-				out = append(out, h)
-				break
-			}
+		if keep(h) {
+			out = append(out, h)
 		}
 	}
 	return out
