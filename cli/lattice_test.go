@@ -253,11 +253,11 @@ func TestLatticeCommands(t *testing.T) {
 
 	t.Run("provider start, ls, stop", func(t *testing.T) {
 		var pi lattice.ProviderInfo
-		c.json(t, &pi, "provider", "start", "logging", "--constraint", "zone=edge")
+		c.json(t, &pi, "provider", "start", "logging", "--constraint", "zone=edge", "--link-name", "audit")
 		if pi.HostID != edge.ID() || pi.Contract != "spore:logging" {
 			t.Fatalf("provider start: %+v", pi)
 		}
-		if out := c.ok(t, "provider", "ls"); !regexp.MustCompile(`logging +spore:logging +` + short(edge.ID())).MatchString(out) {
+		if out := c.ok(t, "provider", "ls"); !regexp.MustCompile(`logging +spore:logging +` + short(edge.ID()) + ` +link_name=audit`).MatchString(out) {
 			t.Errorf("provider ls:\n%s", out)
 		}
 		c.ok(t, "provider", "stop", "logging")

@@ -19,9 +19,9 @@ func providerCommand(g *globals) *cobra.Command {
 }
 
 func providerTable(w io.Writer, ps []lattice.ProviderInfo) {
-	row(w, "PROVIDER", "CONTRACT", "HOST")
+	row(w, "PROVIDER", "CONTRACT", "HOST", "ANNOTATIONS")
 	for _, p := range ps {
-		row(w, p.Name, p.Contract, short(p.HostID))
+		row(w, p.Name, p.Contract, short(p.HostID), joinOrDash(lattice.SortedLabels(p.Annotations)))
 	}
 }
 
@@ -36,8 +36,8 @@ func providerStartCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Long: `Start a built-in provider (httpserver, keyvalue, messaging, httpclient,
 logging) on --host, or on the least loaded host whose labels hold every
 --constraint. It serves the links that name it, on every link name: actors on
-any host reach it across the lattice. --link-name is recorded with the
-request (an annotation) for tools that track it; it does not restrict the
+any host reach it across the lattice. --link-name is recorded as the
+annotation link_name (shown by 'provider ls'); it does not restrict the
 provider. Starting one that already runs on that host is not an error.`,
 		Example: `  spore provider start keyvalue --constraint zone=cloud`,
 		Args:    args(1, 1),
