@@ -39,6 +39,9 @@ that died drops out at once, since the list is made from live answers.`,
 				if err != nil {
 					return err
 				}
+				if len(hosts) == 0 {
+					g.progress(cmd, "no host of lattice %q answered; start one with 'spore up'", g.lattice)
+				}
 				rows := make([]hostRow, len(hosts))
 				for i, h := range hosts {
 					rows[i] = hostRow{h, time.Since(h.StartedAt).Round(time.Second).String()}

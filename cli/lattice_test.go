@@ -435,3 +435,38 @@ func TestUp(t *testing.T) {
 		t.Fatalf("up after Ctrl-C: %v", err)
 	}
 }
+
+func TestExplicitClusterSeed(t *testing.T) {
+	c := newCLI(t, "")
+	var key struct {
+		SeedFile string `json:"seed_file"`
+	}
+	c.json(t, &key, "keys", "gen", "cluster", "--out", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut, wait := c.start(ctx, "up", "-o", "json", "--lattice", "secure", "--cluster-seed", key.SeedFile,
+		"--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	hub := upInfoOf(t, out, errOut)
+	c.url = hub.NATSURL
+	defer func() { cancel(); wait() }()
+
+	// The control interface needs no key; the lattice state does.
+	var hosts []hostRow
+	c.json(t, &hosts, "host", "ls", "--lattice", "secure")
+	if len(hosts) != 1 {
+		t.Fatalf("host ls: %+v", hosts)
+	}
+	_, _, err := c.run("link", "ls", "--lattice", "secure")
+	if err == nil || !strings.Contains(err.Error(), "pass --cluster-seed") {
+		t.Fatalf("link ls without the seed: %v", err)
+	}
+	seed, err := os.ReadFile(key.SeedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{key.SeedFile, strings.TrimSpace(string(seed))} {
+		if _, errOut, err := c.run("link", "ls", "--lattice", "secure", "--cluster-seed", flag); err != nil {
+			t.Fatalf("link ls --cluster-seed %s: %v\n%s", flag, err, errOut)
+		}
+	}
+}
