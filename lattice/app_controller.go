@@ -350,12 +350,13 @@ func (a *AppController) pass(ctx context.Context, apps *mirror[[]byte], links *m
 	if !a.valid() {
 		return false
 	}
-	snap := &appsSnapshot{records: map[string]*AppRecord{}, states: map[string]*AppState{}}
+	snap := newAppsSnapshot()
 	apps.each(func(k string, v []byte) { snap.add(k, v, 0) })
 	if len(snap.names()) == 0 && !a.anyAppMade() {
 		return false
 	}
 	hosts, silent := a.observe(ctx)
+	snap.addMade(hosts)
 	var ls []spore.Link
 	links.each(func(_ string, l spore.Link) { ls = append(ls, l) })
 	plan := Reconcile(snap.inputs(a.c.resolveRefs(ctx, snap.records)), hosts, ls)

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -123,14 +123,51 @@ func decodeAppRecord(b []byte, rev uint64) (*AppRecord, error) {
 	return &rec, nil
 }
 
-// appsSnapshot is every app record and state in the bucket.
+// appsSnapshot is every app record and state in the bucket, and the apps
+// that made something a host runs.
 type appsSnapshot struct {
 	records map[string]*AppRecord
 	states  map[string]*AppState
+	made    map[string]bool
+}
+
+func newAppsSnapshot() *appsSnapshot {
+	return &appsSnapshot{records: map[string]*AppRecord{}, states: map[string]*AppState{}, made: map[string]bool{}}
+}
+
+// addMade notes the apps whose annotations the hosts' actors and providers
+// carry: an app with neither record nor state is undeployed, and what it
+// made is still to be removed.
+func (s *appsSnapshot) addMade(hosts []HostInfo) {
+	for _, h := range hosts {
+		for _, a := range h.Actors {
+			if n := a.Annotations[AnnotationApp]; n != "" {
+				s.made[n] = true
+			}
+		}
+		for _, p := range h.Providers {
+			if n := p.Annotations[AnnotationApp]; n != "" {
+				s.made[n] = true
+			}
+		}
+	}
+}
+
+// known reports whether the snapshot knows the app at all.
+func (s *appsSnapshot) known(name string) bool {
+	return s.records[name] != nil || s.states[name] != nil || s.made[name]
+}
+
+// keep drops every app but the named ones.
+func (s *appsSnapshot) keep(names []string) {
+	drop := func(n string) bool { return !slices.Contains(names, n) }
+	maps.DeleteFunc(s.records, func(n string, _ *AppRecord) bool { return drop(n) })
+	maps.DeleteFunc(s.states, func(n string, _ *AppState) bool { return drop(n) })
+	maps.DeleteFunc(s.made, func(n string, _ bool) bool { return drop(n) })
 }
 
 func (c *Client) appsSnapshot(ctx context.Context) (*appsSnapshot, error) {
-	s := &appsSnapshot{records: map[string]*AppRecord{}, states: map[string]*AppState{}}
+	s := newAppsSnapshot()
 	w, err := c.state.Apps.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("lattice: list apps: %w", err)
@@ -167,19 +204,19 @@ func (s *appsSnapshot) add(key string, value []byte, rev uint64) {
 	}
 }
 
-// names lists every app with a record or a state, in order.
+// names lists every app the snapshot knows, in order.
 func (s *appsSnapshot) names() []string {
-	var out []string
+	all := map[string]bool{}
 	for n := range s.records {
-		out = append(out, n)
+		all[n] = true
 	}
 	for n := range s.states {
-		if s.records[n] == nil {
-			out = append(out, n)
-		}
+		all[n] = true
 	}
-	sort.Strings(out)
-	return out
+	for n := range s.made {
+		all[n] = true
+	}
+	return sortedKeys(all)
 }
 
 // ResolveRef finds what an actor ref names in the artifact store: the
@@ -238,26 +275,18 @@ func (c *Client) AppStatuses(ctx context.Context, names ...string) ([]AppStatus,
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := c.Hosts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap.addMade(hosts)
 	for _, n := range names {
-		if snap.records[n] == nil && snap.states[n] == nil {
+		if !snap.known(n) {
 			return nil, spore.Errorf(spore.CodeNotFound, "lattice: no app %q is deployed (see 'spore app ls')", n)
 		}
 	}
 	if len(names) > 0 {
-		for n := range snap.records {
-			if !slices.Contains(names, n) {
-				delete(snap.records, n)
-			}
-		}
-		for n := range snap.states {
-			if !slices.Contains(names, n) {
-				delete(snap.states, n)
-			}
-		}
-	}
-	hosts, err := c.Hosts(ctx)
-	if err != nil {
-		return nil, err
+		snap.keep(names)
 	}
 	links, err := c.state.ListLinks(ctx)
 	if err != nil {
