@@ -46,7 +46,7 @@ export class HttpRequest {
       else if (k == "query") r.query = d.readString();
       else if (k == "header") r.header = decodeHeader(d);
       else if (k == "body") r.body = d.readByteArray();
-      else d.skip();
+      else skip(d);
     }
     return r;
   }
@@ -90,7 +90,7 @@ export class HttpResponse {
       if (k == "status") r.status = d.readUInt16();
       else if (k == "header") r.header = decodeHeader(d);
       else if (k == "body") r.body = d.readByteArray();
-      else d.skip();
+      else skip(d);
     }
     return r;
   }
@@ -141,7 +141,7 @@ export class Message {
       if (k == "subject") m.subject = d.readString();
       else if (k == "reply_to") m.replyTo = d.readString();
       else if (k == "body") m.body = d.readByteArray();
-      else d.skip();
+      else skip(d);
     }
     return m;
   }
@@ -159,7 +159,7 @@ export class GetResponse {
       const k = d.readString();
       if (k == "value") r.value = d.readByteArray();
       else if (k == "exists") r.exists = d.readBool();
-      else d.skip();
+      else skip(d);
     }
     return r;
   }
@@ -226,6 +226,14 @@ class Str {
 }
 
 // ---- MessagePack ----
+
+// skip passes over one value of any type. Decoder.skip goes on through a
+// container's announced length after the input ran out, so a forged count
+// would keep it busy for ever; this one stops at the first error.
+function skip(d: Decoder): void {
+  let n = d.getSize();
+  while (n-- > 0 && d.error() == null) skip(d);
+}
 
 function decodeHeader(d: Decoder): Header {
   const h = new Map<string, Array<string>>();
