@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"syscall"
@@ -165,9 +167,10 @@ func TestLatticeOfProcesses(t *testing.T) {
 }
 
 // TestLeafKeepsServing runs an edge host as a NATS leaf node of a hub. The
-// edge host serves an actor placed on it, and keeps serving calls made on
-// its own NATS while the hub is killed: actor to actor on the edge host too.
-// When the hub comes back, the leaf joins again by itself.
+// edge host serves an actor placed on it, and keeps serving while the hub is
+// killed: HTTP through its httpserver provider, calls made on its own NATS,
+// and actor to actor calls on the edge host. When the hub comes back, the
+// leaf joins again by itself.
 //
 // What holds during the outage, and what does not: the lattice state (KV,
 // artifacts, the cluster key) lives in the hub's JetStream. A client that
@@ -205,6 +208,13 @@ func TestLeafKeepsServing(t *testing.T) {
 	if out := local.ok(t, "call", "echo", "Echo", "local"); out != "local" {
 		t.Fatalf("call on the leaf's NATS: %q", out)
 	}
+	// The edge host serves HTTP: its httpserver provider hands requests to
+	// echo, which answers with the request, so the response body is the
+	// request body.
+	httpAddr := freeAddr(t)
+	c.ok(t, "provider", "start", "httpserver", "--constraint", "zone=edge")
+	c.ok(t, "link", "put", "echo", "spore:httpserver", "address="+httpAddr)
+	testkit.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error { return post(httpAddr, "online") })
 
 	// A long-lived client on the edge (a gateway, say) connects before the
 	// outage.
@@ -235,6 +245,11 @@ func TestLeafKeepsServing(t *testing.T) {
 			t.Fatalf("actor to actor on the edge host during the outage: %v", err)
 		}
 	}
+	for i := range 20 {
+		if err := post(httpAddr, fmt.Sprint("offline ", i)); err != nil {
+			t.Fatalf("HTTP on the edge host during the outage: %v", err)
+		}
+	}
 	// The edge host answers for itself on its own NATS...
 	if ids := local.hostIDs(t); len(ids) != 1 || ids[0] != leaf.HostID {
 		t.Fatalf("host ls on the leaf during the outage: %v", ids)
@@ -244,7 +259,7 @@ func TestLeafKeepsServing(t *testing.T) {
 		Invocations uint64 `json:"invocations"`
 	}
 	local.json(t, &rows, "actor", "ls")
-	if len(rows) != 2 || rows[1].Name != "echo" || rows[1].Invocations < 41 {
+	if len(rows) != 2 || rows[1].Name != "echo" || rows[1].Invocations < 62 {
 		t.Fatalf("actor ls on the leaf during the outage: %+v", rows)
 	}
 	// ...but what needs the lattice state says why it cannot.
@@ -269,4 +284,21 @@ func TestLeafKeepsServing(t *testing.T) {
 	if out := local.ok(t, "call", "caller", "echo", "by name"); out != "by name" {
 		t.Fatalf("call on the leaf after the outage: %q", out)
 	}
+}
+
+// post sends body to the HTTP address and wants it back with 200.
+func post(addr, body string) error {
+	resp, err := http.Post("http://"+addr+"/", "text/plain", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || string(got) != body {
+		return fmt.Errorf("POST %s %q: %s %q", addr, body, resp.Status, got)
+	}
+	return nil
 }
