@@ -6,13 +6,16 @@ GOFLAGS_T ?= -race -timeout 25m
 APT_PKGS  := wabt binaryen clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 \
              rustc libstd-rust-dev-wasm32 redis-server qemu-user-static wrk
 
-.PHONY: help build test check vet fmt-check tidy-check staticcheck cross bench fuzz examples tools hello clean
+.PHONY: help demo build test check vet fmt-check tidy-check staticcheck cross bench fuzz examples tools hello clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
 build: ## write bin/spore
 	$(GO) build -o $(BIN) ./cmd/spore
+
+demo: ## a host with its embedded NATS serving the hello actor over HTTP on 127.0.0.1:8080
+	scripts/demo.sh
 
 hello: build ## build, sign and run the hello example actor in a local host
 	@mkdir -p build
