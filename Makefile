@@ -38,7 +38,7 @@ tidy-check: ## fail if go.mod or go.sum is not tidy
 	$(GO) mod tidy -diff
 
 staticcheck: ## run staticcheck
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 $(PKGS)
 
 cross: ## build spore for linux/arm64 and linux/arm (armv7)
 	GOOS=linux GOARCH=arm64 $(GO) build -o bin/spore-linux-arm64 ./cmd/spore

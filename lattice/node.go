@@ -2,7 +2,6 @@ package lattice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -409,5 +408,3 @@ func copyMap(m map[string]string) map[string]string {
 	}
 	return out
 }
-
-var errClosed = errors.New("lattice: host is stopping")
