@@ -134,13 +134,17 @@ func TestArm64LeafHostUnderQemu(t *testing.T) {
 	if err != nil {
 		t.Skip("qemu-aarch64-static is not installed (apt-get install qemu-user-static, or 'make tools'): cannot run the linux/arm64 host")
 	}
+	began := time.Now()
 	arm := arm64Spore(t)
+	t.Logf("linux/arm64 build: %s", time.Since(began).Round(time.Second))
 	dir := t.TempDir()
 	signedActor(t, testkit.NewSigner(t), dir, "host/testdata/echo.wat", "echo")
 	hub := upHost(t, "hub", 30*time.Second, nil, "--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--label", "zone=cloud", "--label", "name=hub")
+	began = time.Now()
 	pi := upHost(t, "pi", 3*time.Minute, []string{qemu, arm}, "--leaf", hub.Leaf, "--nats-listen", "127.0.0.1:0",
 		"--label", "zone=edge", "--label", "name=pi")
+	t.Logf("arm64 host up under qemu: %s", time.Since(began).Round(time.Second))
 	app := `name: armed
 version: v1
 actors:
@@ -150,7 +154,9 @@ actors:
     spread:
       - {name: arm, requirements: {arch: arm64}}
 `
+	began = time.Now()
 	spore(t, hub.NATS, "app", "deploy", "--timeout", "3m", writeManifest(t, dir, app))
+	t.Logf("deployed on the arm64 host: %s", time.Since(began).Round(time.Second))
 	c := client(t, hub.NATS)
 	waitPlacement(t, c, "armed", 10*time.Second, "pi:2")
 	ctx := context.Background()
