@@ -42,8 +42,8 @@ type result struct {
 //   - memory: the instance's linear memory after its first HandleRequest;
 //
 //   - invoke: HttpServer.HandleRequest through host.Actor.Invoke on a warm
-//     instance, KeyValue.Increment served by JetStream KV on an embedded
-//     NATS server;
+//     instance, KeyValue.Increment served by the keyvalue provider on
+//     JetStream of an embedded NATS server;
 //
 //   - invoke-guest: the same with Increment answered in the process at
 //     once, which leaves what the guest and the host's ABI cost.
@@ -95,6 +95,9 @@ func benchInvoke(b *testing.B, s *testkit.Signer, lang string, module []byte, ro
 	a, err := h.Load(ctx, s.Sign(b, module, "counter-"+lang, counterCaps...), host.Limits{MaxInstances: 1})
 	if err != nil {
 		b.Fatal(err)
+	}
+	if k, ok := router.(*kv); ok {
+		k.link(b, a.ID())
 	}
 	req := request(b, "/bench-"+lang)
 	b.ReportAllocs()

@@ -21,8 +21,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 var counterCaps = []string{spore.ContractHTTPServer, spore.ContractKeyValue}
 
 // TestCounterInHost runs every language's counter in a host without a
-// lattice; KeyValue.Increment goes to JetStream KV on an embedded NATS
-// server. The actor must count per path, answer JSON, and pass the host's
+// lattice; KeyValue.Increment goes to the keyvalue provider on JetStream of
+// an embedded NATS server. The actor must count per path, answer JSON, and pass the host's
 // refusal on when it has no link.
 func TestCounterInHost(t *testing.T) {
 	if testing.Short() {
@@ -30,7 +30,7 @@ func TestCounterInHost(t *testing.T) {
 	}
 	ctx := context.Background()
 	s := testkit.NewSigner(t)
-	kv := newKV(t)
+	store := newKV(t)
 	for _, lang := range testkit.Languages {
 		t.Run(lang, func(t *testing.T) {
 			module := s.Sign(t, testkit.Example(t, lang), "counter-"+lang, counterCaps...)
@@ -40,7 +40,7 @@ func TestCounterInHost(t *testing.T) {
 				l, _ := linkAll.Link(actorID, contract, name)
 				return l, linked.Load()
 			})
-			h, err := host.New(ctx, host.NewConfig().WithRouter(kv).WithLinks(links).WithLogger(quiet))
+			h, err := host.New(ctx, host.NewConfig().WithRouter(store).WithLinks(links).WithLogger(quiet))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,6 +49,7 @@ func TestCounterInHost(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			store.link(t, a.ID())
 			a1, b1 := "/"+lang+"/a", "/"+lang+"/b"
 			for _, step := range []struct{ path, want string }{
 				{a1, `{"count":1}`}, {a1, `{"count":2}`}, {b1, `{"count":1}`}, {a1, `{"count":3}`},
