@@ -40,7 +40,7 @@ func TestSpreadHealsAcrossHostProcesses(t *testing.T) {
 	_ = e1
 
 	var st lattice.AppStatus
-	out := spore(t, hub.NATS, "-o", "json", "app", "deploy", writeManifest(t, dir, spreadApp))
+	out := runSpore(t, hub.NATS, "-o", "json", "app", "deploy", writeManifest(t, dir, spreadApp))
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.State != lattice.AppDeployed {
 		t.Fatalf("deploy printed %s (%v)", out, err)
 	}
@@ -61,17 +61,17 @@ func TestSpreadHealsAcrossHostProcesses(t *testing.T) {
 	restored := waitPlacement(t, c, "shop", 30*time.Second, "c1:1 e1:2 e2:1")
 	t.Logf("edge host back to spread restored: %s", restored.Round(10*time.Millisecond))
 
-	out = spore(t, hub.NATS, "app", "status", "shop")
+	out = runSpore(t, hub.NATS, "app", "status", "shop")
 	for _, want := range []string{"State       deployed", "edge    zone=edge     3        3", "cloud   zone=cloud    1        1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
-	spore(t, hub.NATS, "app", "undeploy", "shop")
+	runSpore(t, hub.NATS, "app", "undeploy", "shop")
 	if got, _ := placement(ctx, c, "shop"); got != "" {
 		t.Fatalf("after undeploy the app still runs %q", got)
 	}
-	if out := spore(t, hub.NATS, "-o", "json", "app", "ls"); strings.TrimSpace(out) != "[]" {
+	if out := runSpore(t, hub.NATS, "-o", "json", "app", "ls"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("app ls after undeploy: %s", out)
 	}
 }
@@ -93,7 +93,7 @@ func TestReconcilerSurvivesItsHost(t *testing.T) {
 	for _, name := range []string{"a", "b", "c"} {
 		hosts[name] = upHost(t, name, 30*time.Second, nil, "--nats", url, "--label", "name="+name)
 	}
-	spore(t, url, "app", "deploy", writeManifest(t, dir, "name: trio\nversion: v1\nactors:\n  - {name: api, ref: ./echo.wasm, instances: 6}\n"))
+	runSpore(t, url, "app", "deploy", writeManifest(t, dir, "name: trio\nversion: v1\nactors:\n  - {name: api, ref: ./echo.wasm, instances: 6}\n"))
 	c := client(t, url)
 	waitPlacement(t, c, "trio", 5*time.Second, "a:2 b:2 c:2")
 
@@ -155,7 +155,7 @@ actors:
       - {name: arm, requirements: {arch: arm64}}
 `
 	began = time.Now()
-	spore(t, hub.NATS, "app", "deploy", "--timeout", "3m", writeManifest(t, dir, app))
+	runSpore(t, hub.NATS, "app", "deploy", "--timeout", "3m", writeManifest(t, dir, app))
 	t.Logf("deployed on the arm64 host: %s", time.Since(began).Round(time.Second))
 	c := client(t, hub.NATS)
 	waitPlacement(t, c, "armed", 10*time.Second, "pi:2")

@@ -159,9 +159,9 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// spore runs one spore command against the lattice at url and returns its
+// runSpore runs one spore command against the lattice at url and returns its
 // stdout; a failure fails the test with stderr.
-func spore(t *testing.T, url string, args ...string) string {
+func runSpore(t *testing.T, url string, args ...string) string {
 	t.Helper()
 	out, errOut, err := sporeRun(url, args...)
 	if err != nil {
