@@ -21,6 +21,17 @@ import (
 
 var table = flag.Bool("table", false, "after BenchmarkLanguages, print its results as the markdown table of docs/languages.md")
 
+// best holds each language's results: with -count N, the least time of the
+// N runs, the measure least disturbed by whatever else the machine runs.
+var best = map[string]*result{}
+
+func least(a, b time.Duration) time.Duration {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
+}
+
 // result is one language's row of the table.
 type result struct {
 	size        int
@@ -48,22 +59,28 @@ type result struct {
 //   - invoke-guest: the same with Increment answered in the process at
 //     once, which leaves what the guest and the host's ABI cost.
 //
-//     go test ./test/languages -run '^$' -bench Languages -benchtime 2s -table
+// With -table, each run prints the table of docs/languages.md, each time
+// the least of the runs so far:
+//
+//	go test ./test/languages -run '^$' -bench Languages -benchtime 1s -count 5 -table
 func BenchmarkLanguages(b *testing.B) {
 	s := testkit.NewSigner(b)
 	router := newKV(b)
-	results := map[string]*result{}
 	for _, lang := range testkit.Languages {
 		module := testkit.Example(b, lang)
-		r := &result{size: len(module)}
-		results[lang] = r
+		r := best[lang]
+		if r == nil {
+			r = &result{size: len(module)}
+			best[lang] = r
+		}
 		b.Run(lang+"/instantiate", func(b *testing.B) {
-			r.instantiate, r.memory = benchInstantiate(b, module)
+			d, memory := benchInstantiate(b, module)
+			r.instantiate, r.memory = least(r.instantiate, d), memory
 			b.ReportMetric(float64(r.memory)/1024, "KiB-memory")
 			b.ReportMetric(float64(r.size)/1024, "KiB-module")
 		})
-		b.Run(lang+"/invoke", func(b *testing.B) { r.invoke = benchInvoke(b, s, lang, module, router) })
-		b.Run(lang+"/invoke-guest", func(b *testing.B) { r.guest = benchInvoke(b, s, lang, module, answerOne) })
+		b.Run(lang+"/invoke", func(b *testing.B) { r.invoke = least(r.invoke, benchInvoke(b, s, lang, module, router)) })
+		b.Run(lang+"/invoke-guest", func(b *testing.B) { r.guest = least(r.guest, benchInvoke(b, s, lang, module, answerOne)) })
 	}
 	if *table {
 		fmt.Fprintln(os.Stdout, "\n| | "+strings.Join(testkit.Languages, " | ")+" |")
@@ -71,7 +88,7 @@ func BenchmarkLanguages(b *testing.B) {
 		row := func(name string, cell func(*result) string) {
 			line := "| " + name + " |"
 			for _, l := range testkit.Languages {
-				line += " " + cell(results[l]) + " |"
+				line += " " + cell(best[l]) + " |"
 			}
 			fmt.Fprintln(os.Stdout, line)
 		}
