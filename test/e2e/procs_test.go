@@ -257,8 +257,8 @@ type actors struct {
 	echoID, callerID     string
 }
 
-// writeActors signs echo.wat (answers every operation with its payload) and
-// hostcall.wat (calls the actor its operation names; it has the spore:actor
+// writeActors signs echo.wat (answers every operation with its payload; it
+// may be linked to an HTTP server) and hostcall.wat (calls the actor its operation names; it has the spore:actor
 // claim) into files.
 func writeActors(t *testing.T) actors {
 	t.Helper()
@@ -270,7 +270,7 @@ func writeActors(t *testing.T) actors {
 		caps      []string
 		file, id  *string
 	}{
-		{"host/testdata/echo.wat", "echo", nil, &a.echoFile, &a.echoID},
+		{"host/testdata/echo.wat", "echo", []string{"spore:httpserver", "spore:logging"}, &a.echoFile, &a.echoID},
 		{"host/testdata/hostcall.wat", "caller", []string{"spore:actor"}, &a.callerFile, &a.callerID},
 	} {
 		signed := s.Sign(t, testkit.WAT(t, x.wat), x.name, x.caps...)
