@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,10 @@ func Main() int {
 	cmd := NewCommand()
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		var ue usageError
+		if strings.HasPrefix(err.Error(), "unknown command") {
+			fmt.Fprintf(os.Stderr, "spore: %v\nRun 'spore --help' for the commands.\n", err)
+			return 2
+		}
 		if errors.As(err, &ue) {
 			fmt.Fprintf(os.Stderr, "spore: %v\nRun '%s --help' for usage.\n", err, ue.cmd)
 			return 2

@@ -302,11 +302,27 @@ func (c *Client) DeleteLink(ctx context.Context, l spore.Link) error {
 }
 
 // Links lists the lattice's links.
-func (c *Client) Links(ctx context.Context) ([]spore.Link, error) { return c.state.ListLinks(ctx) }
+func (c *Client) Links(ctx context.Context) ([]spore.Link, error) {
+	if err := c.needState(); err != nil {
+		return nil, err
+	}
+	return c.state.ListLinks(ctx)
+}
 
 // Push stores a signed module in the lattice's artifact store.
 func (c *Client) Push(ctx context.Context, module []byte, progress func(sent, total int)) (*Artifact, error) {
+	if err := c.needState(); err != nil {
+		return nil, err
+	}
 	return c.state.Push(ctx, module, progress)
+}
+
+// needState refuses, with a reason, what a control-only client cannot do.
+func (c *Client) needState() error {
+	if c.state == nil {
+		return spore.Errorf(spore.CodeUnavailable, "lattice: %s: this client reaches only the control interface, not the lattice state (JetStream)", c.subj.L)
+	}
+	return nil
 }
 
 // Call invokes an operation on an actor named by id, alias or name,
@@ -321,6 +337,9 @@ func (c *Client) Call(ctx context.Context, actor, op string, payload []byte) ([]
 }
 
 func (c *Client) resolve(ctx context.Context, actor string) (string, error) {
+	if err := c.needState(); err != nil {
+		return "", err
+	}
 	if id, ok := c.names.Load(actor); ok {
 		return id.(string), nil
 	}
