@@ -1,11 +1,15 @@
+//go:build unix
+
 package lattice_test
 
 import (
 	"context"
+	"flag"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,45 +21,70 @@ import (
 )
 
 // benchConcurrency is how many calls are in flight at once, the same for
-// the raw floor and for Spore.
+// the raw floor and for Spore (env SPORE_BENCH_CONCURRENCY).
 var benchConcurrency = 16
 
+// benchRounds repeats every contender of BenchmarkRPC, round after round, in
+// one process: unlike -count, which repeats one benchmark back to back, it
+// interleaves them, so their ratios compare runs taken seconds apart on a
+// machine whose load changes. Repeated names get go test's #01, #02 suffixes.
+var benchRounds = flag.Int("rounds", 1, "run every contender this many times, interleaved")
+
+func init() {
+	if v := os.Getenv("SPORE_BENCH_CONCURRENCY"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			benchConcurrency = n
+		}
+	}
+}
+
 // BenchmarkRPC compares, at the same concurrency on loopback, a raw nats.go
-// request/reply between two connections (the floor) with a Spore
-// actor-to-actor call across two hosts: an actor on host A calls an echo
-// actor on host B, through the gate, a signed envelope, NATS, and B's pool.
-// Each op is one round trip with a 64-byte payload. Run with
-// `go test -run '^$' -bench BenchmarkRPC ./lattice/`; ns/op is the inverse
-// of throughput, and the p50 metric is the median latency.
+// request/reply between two connections (the floor) with Spore's calls
+// across two hosts:
+//
+//   - raw-nats: a requester connection and a responder connection that
+//     echoes in its subscription callback, both on the hub's embedded server.
+//   - spore-actor-to-actor: an actor on host A (the hub) calls an echo actor
+//     on host B, through A's gate, a signed envelope, NATS, B's token check
+//     and B's pool. The caller is invoked in-process on A, so the op also
+//     pays a second guest call, the caller's.
+//   - spore-client-to-actor: lattice.Client.Call to the echo actor on B,
+//     the path of `spore call` and of providers in other processes.
+//
+// Each op is one round trip with a 64-byte payload. ns/op is the inverse of
+// throughput; p50-µs and p99-µs are latency percentiles of the calls; cpu-µs
+// is the process's CPU time (user+system, every goroutine: both hosts, the
+// NATS server and the callers) per call, which a busy machine disturbs less
+// than wall time.
+//
+//	go test -run '^$' -bench RPC -benchtime 2s -rounds 5 ./lattice/
 func BenchmarkRPC(b *testing.B) {
+	ctx := context.Background()
 	payload := make([]byte, 64)
 	hub := startHub(b, nil)
-	b.Run("raw-nats", func(b *testing.B) {
-		server, err := nats.Connect(hub.ClientURL())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer server.Close()
-		sub, _ := server.Subscribe("bench.echo", func(m *nats.Msg) { m.Respond(m.Data) })
-		defer sub.Unsubscribe()
-		server.Flush()
-		client, err := nats.Connect(hub.ClientURL())
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer client.Close()
-		run(b, func() error {
-			_, err := client.Request("bench.echo", payload, 5*time.Second)
-			return err
-		})
-	})
-	// Set up once: b.Run may call its function several times.
+
+	responder, err := nats.Connect(hub.ClientURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(responder.Close)
+	if _, err := responder.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		b.Fatal(err)
+	}
+	if err := responder.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	requester, err := nats.Connect(hub.ClientURL())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(requester.Close)
+
 	other := startJoined(b, hub.ClientURL(), "default", nil)
 	c := connect(b, hub.ClientURL(), "default")
 	s := testkit.NewSigner(b)
 	echo := push(b, c, s.Sign(b, testkit.WAT(b, "host/testdata/echo.wat"), "echo"))
 	caller := push(b, c, s.Sign(b, testkit.WAT(b, "host/testdata/hostcall.wat"), "caller", spore.ContractActor))
-	ctx := context.Background()
 	if _, err := c.StartActor(ctx, lattice.StartActor{Ref: echo.Ref, Instances: benchConcurrency}, nil, other.ID()); err != nil {
 		b.Fatal(err)
 	}
@@ -63,61 +92,108 @@ func BenchmarkRPC(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("spore-client-to-actor", func(b *testing.B) {
-		run(b, func() error {
-			_, err := c.Call(ctx, "echo", "Echo", payload)
-			return err
-		})
-	})
-	b.Run("spore-actor-to-actor", func(b *testing.B) {
-		run(b, func() error {
-			_, err := hub.Host().Invoke(ctx, a.ID, "echo", payload)
-			return err
-		})
-	})
+
+	contenders := []struct {
+		name string
+		call func() ([]byte, error)
+	}{
+		{"raw-nats", func() ([]byte, error) {
+			m, err := requester.Request("bench.echo", payload, 5*time.Second)
+			if err != nil {
+				return nil, err
+			}
+			return m.Data, nil
+		}},
+		{"spore-actor-to-actor", func() ([]byte, error) { return hub.Host().Invoke(ctx, a.ID, "echo", payload) }},
+		{"spore-client-to-actor", func() ([]byte, error) { return c.Call(ctx, "echo", "Echo", payload) }},
+	}
+	// Warm up: every instance made, every subscription and connection in
+	// use, before anything is timed.
+	for _, ct := range contenders {
+		if _, err := measure(64*benchConcurrency, ct.call, len(payload)); err != nil {
+			b.Fatalf("%s: %v", ct.name, err)
+		}
+	}
+	for range *benchRounds {
+		for _, ct := range contenders {
+			b.Run(ct.name, func(b *testing.B) {
+				b.ReportAllocs()
+				cpu0 := cpuTime()
+				b.ResetTimer()
+				lat, err := measure(b.N, ct.call, len(payload))
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op")
+				b.ReportMetric(percentile(lat, 50), "p50-µs")
+				b.ReportMetric(percentile(lat, 99), "p99-µs")
+			})
+		}
+	}
 }
 
-// run performs b.N calls from benchConcurrency goroutines and reports the
-// median latency.
-func run(b *testing.B, call func() error) {
-	b.ReportAllocs()
-	var mu sync.Mutex
-	lat := make([]time.Duration, 0, b.N)
-	var wg sync.WaitGroup
-	next := make(chan struct{}, b.N)
-	for range b.N {
+// measure makes n calls from benchConcurrency goroutines and returns the
+// latency of each, sorted. A call must answer with want bytes.
+func measure(n int, call func() ([]byte, error), want int) ([]time.Duration, error) {
+	var (
+		mu       sync.Mutex
+		lat      = make([]time.Duration, 0, n)
+		firstErr error
+		wg       sync.WaitGroup
+		next     = make(chan struct{}, n)
+	)
+	for range n {
 		next <- struct{}{}
 	}
 	close(next)
-	b.ResetTimer()
 	for range benchConcurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			local := make([]time.Duration, 0, b.N/benchConcurrency+1)
+			local := make([]time.Duration, 0, n/benchConcurrency+1)
+			var err error
 			for range next {
 				t := time.Now()
-				if err := call(); err != nil {
-					b.Error(err)
-					return
+				var out []byte
+				if out, err = call(); err == nil && len(out) != want {
+					err = errShort(len(out))
+				}
+				if err != nil {
+					break
 				}
 				local = append(local, time.Since(t))
 			}
 			mu.Lock()
 			lat = append(lat, local...)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	b.StopTimer()
-	if len(lat) > 0 {
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
-	}
+	slices.Sort(lat)
+	return lat, firstErr
 }
 
-func init() {
-	if v := os.Getenv("SPORE_BENCH_CONCURRENCY"); v != "" {
-		benchConcurrency, _ = strconv.Atoi(v)
+type errShort int
+
+func (e errShort) Error() string { return "answer of " + strconv.Itoa(int(e)) + " bytes, want the payload back" }
+
+// percentile of sorted latencies, in microseconds.
+func percentile(sorted []time.Duration, p int) float64 {
+	if len(sorted) == 0 {
+		return 0
 	}
+	return float64(sorted[(len(sorted)-1)*p/100]) / 1e3
+}
+
+// cpuTime is the CPU time this process used so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
