@@ -179,7 +179,9 @@ func measure(n int, call func() ([]byte, error), want int) ([]time.Duration, err
 
 type errShort int
 
-func (e errShort) Error() string { return "answer of " + strconv.Itoa(int(e)) + " bytes, want the payload back" }
+func (e errShort) Error() string {
+	return "answer of " + strconv.Itoa(int(e)) + " bytes, want the payload back"
+}
 
 // percentile of sorted latencies, in microseconds.
 func percentile(sorted []time.Duration, p int) float64 {
