@@ -29,11 +29,21 @@ func appCommand(g *globals) *cobra.Command {
 // appPoll is how often deploy and undeploy look at the app while waiting.
 const appPoll = 500 * time.Millisecond
 
+// appWait is how deploy and undeploy wait: --no-wait and --timeout.
+type appWait struct {
+	noWait  bool
+	timeout time.Duration
+}
+
+func addAppWait(cmd *cobra.Command, stored, done string) *appWait {
+	w := &appWait{}
+	cmd.Flags().BoolVar(&w.noWait, "no-wait", false, "return once the manifest is "+stored)
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 2*time.Minute, "how long to wait for "+done)
+	return w
+}
+
 func appDeployCommand(g *globals, lf *latticeFlags) *cobra.Command {
-	var (
-		noWait  bool
-		timeout time.Duration
-	)
+	var wait *appWait
 	cmd := &cobra.Command{
 		Use:   "deploy FILE [--no-wait] [--timeout D]",
 		Short: "Validate an app manifest, store it in the lattice and wait until it runs",
@@ -66,44 +76,44 @@ keeps trying). --no-wait returns once the manifest is stored.`,
 			if err != nil {
 				return err
 			}
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := withTimeout(cmd.Context(), timeout)
-			defer cancel()
-			if err := pushAppRefs(cmd, g, c, filepath.Dir(a[0]), m); err != nil {
-				return err
-			}
-			rec, err := c.DeployApp(ctx, m, source)
-			if err != nil {
-				return fmt.Errorf("app deploy %s: %w", m.Name, err)
-			}
-			g.progress(cmd, "stored app %s version %s", m.Name, m.Version)
-			if noWait {
-				return g.emit(cmd, appSummary{Name: m.Name, Version: m.Version, State: "stored", DeployedAt: rec.DeployedAt}, func(w io.Writer) {
-					row(w, "App", m.Name)
-					row(w, "Version", m.Version)
-					row(w, "Stored", rec.DeployedAt.Format(time.RFC3339))
-				})
-			}
-			st, err := waitApp(ctx, cmd, g, c, m.Name, func(st *lattice.AppStatus) bool {
-				return st != nil && st.Version == m.Version && st.State == lattice.AppDeployed
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				return appDeploy(cmd, g, c, a[0], source, m, wait)
 			})
-			if err != nil {
-				if st != nil && errors.Is(err, context.DeadlineExceeded) {
-					return fmt.Errorf("app %s is not deployed after %s: %s\n(the manifest stays stored and the reconciler keeps trying: see 'spore app status %s')",
-						m.Name, timeout, missing(st), m.Name)
-				}
-				return fmt.Errorf("app deploy %s: %w", m.Name, err)
-			}
-			return emitAppStatus(cmd, g, c, st)
 		},
 	}
-	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once the manifest is stored")
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the app to be deployed")
+	wait = addAppWait(cmd, "stored", "the app to be deployed")
 	return cmd
+}
+
+func appDeploy(cmd *cobra.Command, g *globals, c *lattice.Client, file string, source []byte, m *lattice.Manifest, wait *appWait) error {
+	ctx, cancel := withTimeout(cmd.Context(), wait.timeout)
+	defer cancel()
+	if err := pushAppRefs(cmd, g, c, filepath.Dir(file), m); err != nil {
+		return err
+	}
+	rec, err := c.DeployApp(ctx, m, source)
+	if err != nil {
+		return fmt.Errorf("app deploy %s: %w", m.Name, err)
+	}
+	g.progress(cmd, "stored app %s version %s", m.Name, m.Version)
+	if wait.noWait {
+		return g.emit(cmd, appSummary{Name: m.Name, Version: m.Version, State: "stored", DeployedAt: rec.DeployedAt}, func(w io.Writer) {
+			row(w, "App", m.Name)
+			row(w, "Version", m.Version)
+			row(w, "Stored", rec.DeployedAt.Format(time.RFC3339))
+		})
+	}
+	st, err := waitApp(ctx, cmd, g, c, m.Name, func(st *lattice.AppStatus) bool {
+		return st != nil && st.Version == m.Version && st.State == lattice.AppDeployed
+	})
+	if err != nil {
+		if st != nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("app %s is not deployed after %s: %s\n(the manifest stays stored and the reconciler keeps trying: see 'spore app status %s')",
+				m.Name, wait.timeout, missing(st), m.Name)
+		}
+		return fmt.Errorf("app deploy %s: %w", m.Name, err)
+	}
+	return emitAppStatus(cmd, g, c, st)
 }
 
 // pushAppRefs pushes the actor refs that are local files and puts the
@@ -214,10 +224,7 @@ func missing(st *lattice.AppStatus) string {
 }
 
 func appUndeployCommand(g *globals, lf *latticeFlags) *cobra.Command {
-	var (
-		noWait  bool
-		timeout time.Duration
-	)
+	var wait *appWait
 	cmd := &cobra.Command{
 		Use:   "undeploy NAME [--no-wait] [--timeout D]",
 		Short: "Remove an app: every actor, provider and link it made, and nothing else",
@@ -228,33 +235,30 @@ left alone. The command waits until all of it is gone, unless --no-wait.`,
 		Example: `  spore app undeploy shop`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx, cancel := withTimeout(cmd.Context(), timeout)
-			defer cancel()
-			name := a[0]
-			if err := c.UndeployApp(ctx, name); err != nil {
-				return fmt.Errorf("app undeploy: %w", err)
-			}
-			g.progress(cmd, "removed app %s from the lattice", name)
-			out := appSummary{Name: name, State: "undeployed"}
-			if noWait {
-				out.State = lattice.AppUndeploying
-			} else if st, err := waitApp(ctx, cmd, g, c, name, func(st *lattice.AppStatus) bool { return st == nil }); err != nil {
-				if st != nil && errors.Is(err, context.DeadlineExceeded) {
-					return fmt.Errorf("app %s: not everything it made is gone after %s: %s", name, timeout, missing(st))
-				}
-				return fmt.Errorf("app undeploy %s: %w", name, err)
-			}
-			return g.emit(cmd, out, func(w io.Writer) { row(w, "App", name); row(w, "State", out.State) })
+			return lf.withClient(cmd, false, func(c *lattice.Client) error { return appUndeploy(cmd, g, c, a[0], wait) })
 		},
 	}
-	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return once the manifest is removed")
-	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for everything the app made to go")
+	wait = addAppWait(cmd, "removed", "everything the app made to go")
 	return cmd
+}
+
+func appUndeploy(cmd *cobra.Command, g *globals, c *lattice.Client, name string, wait *appWait) error {
+	ctx, cancel := withTimeout(cmd.Context(), wait.timeout)
+	defer cancel()
+	if err := c.UndeployApp(ctx, name); err != nil {
+		return fmt.Errorf("app undeploy: %w", err)
+	}
+	g.progress(cmd, "removed app %s from the lattice", name)
+	out := appSummary{Name: name, State: "undeployed"}
+	if wait.noWait {
+		out.State = lattice.AppUndeploying
+	} else if st, err := waitApp(ctx, cmd, g, c, name, func(st *lattice.AppStatus) bool { return st == nil }); err != nil {
+		if st != nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("app %s: not everything it made is gone after %s: %s", name, wait.timeout, missing(st))
+		}
+		return fmt.Errorf("app undeploy %s: %w", name, err)
+	}
+	return g.emit(cmd, out, func(w io.Writer) { row(w, "App", name); row(w, "State", out.State) })
 }
 
 // appSummary is one app in 'app ls'.
@@ -274,40 +278,35 @@ func appLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Short: "List the apps deployed in the lattice, with their state",
 		Args:  args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			ctx := cmd.Context()
-			all, err := c.AppStatuses(ctx)
-			if err != nil {
-				return fmt.Errorf("app ls: %w", err)
-			}
-			out := []appSummary{}
-			for _, st := range all {
-				s := appSummary{Name: st.Name, Version: st.Version, State: st.State, Problems: st.Problems}
-				for _, a := range st.Actors {
-					s.Desired += a.Desired
-					s.Running += a.Running
-				}
-				if rec, err := c.App(ctx, st.Name); err == nil {
-					s.DeployedAt = rec.DeployedAt
-				}
-				out = append(out, s)
-			}
-			return g.emit(cmd, out, func(w io.Writer) {
-				row(w, "NAME", "VERSION", "STATE", "INSTANCES", "DEPLOYED")
-				for _, s := range out {
-					deployed := "-"
-					if !s.DeployedAt.IsZero() {
-						deployed = s.DeployedAt.Local().Format(time.DateTime)
-					}
-					row(w, s.Name, orDash(s.Version), s.State, fmt.Sprintf("%d/%d", s.Running, s.Desired), deployed)
-				}
-			})
+			return lf.withClient(cmd, false, func(c *lattice.Client) error { return appLs(cmd, g, c) })
 		},
 	}
+}
+
+func appLs(cmd *cobra.Command, g *globals, c *lattice.Client) error {
+	all, err := c.AppStatuses(cmd.Context())
+	if err != nil {
+		return fmt.Errorf("app ls: %w", err)
+	}
+	out := []appSummary{}
+	for _, st := range all {
+		s := appSummary{Name: st.Name, Version: st.Version, State: st.State, DeployedAt: st.DeployedAt, Problems: st.Problems}
+		for _, a := range st.Actors {
+			s.Desired += a.Desired
+			s.Running += a.Running
+		}
+		out = append(out, s)
+	}
+	return g.emit(cmd, out, func(w io.Writer) {
+		row(w, "NAME", "VERSION", "STATE", "INSTANCES", "DEPLOYED")
+		for _, s := range out {
+			deployed := "-"
+			if !s.DeployedAt.IsZero() {
+				deployed = s.DeployedAt.Local().Format(time.DateTime)
+			}
+			row(w, s.Name, orDash(s.Version), s.State, fmt.Sprintf("%d/%d", s.Running, s.Desired), deployed)
+		}
+	})
 }
 
 func appStatusCommand(g *globals, lf *latticeFlags) *cobra.Command {
@@ -316,16 +315,13 @@ func appStatusCommand(g *globals, lf *latticeFlags) *cobra.Command {
 		Short: "Show an app's desired state against what runs, per spread",
 		Args:  args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			c, err := lf.connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			all, err := c.AppStatuses(cmd.Context(), a[0])
-			if err != nil {
-				return fmt.Errorf("app status: %w", err)
-			}
-			return emitAppStatus(cmd, g, c, &all[0])
+			return lf.withClient(cmd, false, func(c *lattice.Client) error {
+				all, err := c.AppStatuses(cmd.Context(), a[0])
+				if err != nil {
+					return fmt.Errorf("app status: %w", err)
+				}
+				return emitAppStatus(cmd, g, c, &all[0])
+			})
 		},
 	}
 }
@@ -333,15 +329,11 @@ func appStatusCommand(g *globals, lf *latticeFlags) *cobra.Command {
 // appStatusOut is 'app status' with -o json.
 type appStatusOut struct {
 	lattice.AppStatus
-	DeployedAt time.Time `json:"deployed_at,omitzero"`
-	Reconciler string    `json:"reconciler,omitempty"`
+	Reconciler string `json:"reconciler,omitempty"`
 }
 
 func emitAppStatus(cmd *cobra.Command, g *globals, c *lattice.Client, st *lattice.AppStatus) error {
 	out := appStatusOut{AppStatus: *st}
-	if rec, err := c.App(cmd.Context(), st.Name); err == nil {
-		out.DeployedAt = rec.DeployedAt
-	}
 	out.Reconciler, _ = c.AppReconciler(cmd.Context())
 	return g.emit(cmd, out, func(w io.Writer) { appStatusTable(w, out) })
 }

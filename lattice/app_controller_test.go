@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/internal/testkit"
 	"github.com/spore-run/spore/lattice"
@@ -58,11 +60,10 @@ func placement(t *testing.T, c *lattice.Client, app string) string {
 		t.Fatal(err)
 	}
 	var out []string
+	n := lattice.AppInstances(hosts, app)
 	for _, h := range hosts {
-		for _, a := range h.Actors {
-			if a.Annotations[lattice.AnnotationApp] == app {
-				out = append(out, fmt.Sprintf("%s:%d", h.Labels["name"], a.Instances))
-			}
+		if n[h.ID] > 0 {
+			out = append(out, fmt.Sprintf("%s:%d", h.Labels["name"], n[h.ID]))
 		}
 	}
 	sort.Strings(out)
@@ -285,4 +286,38 @@ func startHubNoApps(t *testing.T) *lattice.Node {
 	}
 	t.Cleanup(func() { n.Close(context.Background()) })
 	return n
+}
+
+// A leader that died without giving the lease up keeps it until it lapses,
+// LeaseTTL after its last renewal; then a candidate takes it.
+func TestAppLeaseOfADeadLeaderLapses(t *testing.T) {
+	ctx := context.Background()
+	hub := startHubNoApps(t)
+	c := connect(t, hub.ClientURL(), "default")
+	js, err := jetstream.New(c.Conn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bucket and key docs/apps.md names.
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: "spore_default_leases", History: 1, TTL: lattice.LeaseTTL, Storage: jetstream.MemoryStorage,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Create(ctx, "app_reconciler", []byte("NDEAD")); err != nil {
+		t.Fatal(err)
+	}
+	died := time.Now()
+	a := startHost(t, hub.ClientURL(), true, "name=a")
+	testkit.CheckFor(t, lattice.LeaseTTL+lattice.LeaseRenew+3*time.Second, 50*time.Millisecond, func() error {
+		l, err := c.AppReconciler(ctx)
+		if err == nil && l != a.ID() {
+			err = fmt.Errorf("leader %q", l)
+		}
+		return err
+	})
+	if took := time.Since(died); took < lattice.LeaseTTL-500*time.Millisecond {
+		t.Fatalf("the lease was taken %s after its holder's last renewal; it should hold for %s", took, lattice.LeaseTTL)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spore-run/spore"
 )
@@ -134,6 +135,8 @@ type AppStatus struct {
 	Links     []LinkStatus     `json:"links,omitempty"`
 	// Problems say what keeps the app from being deployed.
 	Problems []string `json:"problems,omitempty"`
+	// DeployedAt is when the manifest was stored (set by Client.AppStatuses).
+	DeployedAt time.Time `json:"deployed_at,omitzero"`
 	// DesiredLinks are the links the manifest makes, in full.
 	DesiredLinks []spore.Link `json:"-"`
 }

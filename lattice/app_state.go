@@ -219,6 +219,20 @@ func (s *appsSnapshot) names() []string {
 	return sortedKeys(all)
 }
 
+// AppInstances counts the instances of an app's actors on each host, by
+// host id.
+func AppInstances(hosts []HostInfo, app string) map[string]int {
+	out := map[string]int{}
+	for _, h := range hosts {
+		for _, a := range h.Actors {
+			if a.Annotations[AnnotationApp] == app {
+				out[h.ID] += a.Instances
+			}
+		}
+	}
+	return out
+}
+
 // ResolveRef finds what an actor ref names in the artifact store: the
 // module's digest and its actor id.
 func (c *Client) ResolveRef(ctx context.Context, ref string) ResolvedRef {
@@ -295,6 +309,9 @@ func (c *Client) AppStatuses(ctx context.Context, names ...string) ([]AppStatus,
 	plan := Reconcile(snap.inputs(c.resolveRefs(ctx, snap.records)), hosts, links)
 	for i := range plan.Status {
 		st := &plan.Status[i]
+		if rec := snap.records[st.Name]; rec != nil {
+			st.DeployedAt = rec.DeployedAt
+		}
 		// A deployed app's old errors are history.
 		if s := snap.states[st.Name]; s != nil && st.State != AppDeployed {
 			st.Problems = append(st.Problems, s.Errors...)

@@ -222,11 +222,10 @@ func placement(ctx context.Context, c *lattice.Client, app string) (string, erro
 		return "", err
 	}
 	var out []string
+	n := lattice.AppInstances(hosts, app)
 	for _, h := range hosts {
-		for _, a := range h.Actors {
-			if a.Annotations[lattice.AnnotationApp] == app {
-				out = append(out, fmt.Sprintf("%s:%d", h.Labels["name"], a.Instances))
-			}
+		if n[h.ID] > 0 {
+			out = append(out, fmt.Sprintf("%s:%d", h.Labels["name"], n[h.ID]))
 		}
 	}
 	sort.Strings(out)

@@ -43,31 +43,13 @@ func BenchmarkCompile(b *testing.B) {
 
 // BenchmarkFib runs recursive fib(25), about 250 thousand guest calls: pure
 // guest compute.
-func BenchmarkFib(b *testing.B) {
-	module := testkit.WAT(b, "test/apps/interp/testdata/fib.wat")
-	for _, e := range engines {
-		b.Run(e.name, func(b *testing.B) {
-			ctx := context.Background()
-			r := wazero.NewRuntimeWithConfig(ctx, e.cfg())
-			defer r.Close(ctx)
-			m, err := r.Instantiate(ctx, module)
-			if err != nil {
-				b.Fatal(err)
-			}
-			fib := m.ExportedFunction("fib")
-			for b.Loop() {
-				out, err := fib.Call(ctx, 25)
-				if err != nil || out[0] != 75025 {
-					b.Fatalf("fib(25) = %v, %v", out, err)
-				}
-			}
-		})
-	}
-}
+func BenchmarkFib(b *testing.B) { benchFib(b, 25, 75025) }
 
 // BenchmarkCall calls fib(1): the cost of entering and leaving the guest,
 // which every invocation pays.
-func BenchmarkCall(b *testing.B) {
+func BenchmarkCall(b *testing.B) { benchFib(b, 1, 1) }
+
+func benchFib(b *testing.B, n, want uint64) {
 	module := testkit.WAT(b, "test/apps/interp/testdata/fib.wat")
 	for _, e := range engines {
 		b.Run(e.name, func(b *testing.B) {
@@ -80,8 +62,9 @@ func BenchmarkCall(b *testing.B) {
 			}
 			fib := m.ExportedFunction("fib")
 			for b.Loop() {
-				if _, err := fib.Call(ctx, 1); err != nil {
-					b.Fatal(err)
+				out, err := fib.Call(ctx, n)
+				if err != nil || out[0] != want {
+					b.Fatalf("fib(%d) = %v, %v", n, out, err)
 				}
 			}
 		})
