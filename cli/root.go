@@ -78,6 +78,7 @@ func NewCommand() *cobra.Command {
 	for _, add := range extraCommands {
 		root.AddCommand(add(g))
 	}
+	attachProviderRun(root, g) // provider_run.go
 	return root
 }
 

@@ -164,6 +164,12 @@ func (n *Node) handleHostOp(ctx context.Context, op string, data []byte) (any, e
 			return nil, err
 		}
 		return nil, n.StopProvider(ctx, req.Name)
+	case OpLinkCheck, OpLinkSync:
+		var l spore.Link
+		if err := decode(data, &l); err != nil {
+			return nil, err
+		}
+		return nil, runnerLinkOp(ctx, n.state, n.provs.Get(l.Provider), op, data)
 	case OpLabelsPut, OpLabelsDel:
 		var req Labels
 		if err := decode(data, &req); err != nil {
@@ -287,12 +293,23 @@ func (n *Node) ScaleActor(ctx context.Context, ref string, instances int) (*Acto
 }
 
 // StartProvider starts a built-in provider here, serves it to the lattice
-// and applies its links.
+// and applies its links. With req.Process it runs in a process of its own
+// that this host supervises (see provider_process.go).
 func (n *Node) StartProvider(ctx context.Context, req StartProvider) (*ProviderInfo, error) {
-	p, err := n.provs.Start(ctx, req.Name, n.providerEnv())
-	if errors.Is(err, providers.ErrUnknown) {
+	proto, err := providers.New(req.Name)
+	if err != nil {
 		return nil, spore.NewError(spore.CodeNotFound, err)
 	}
+	if req.Process {
+		return n.startProcess(ctx, req, proto.Contract())
+	}
+	n.mu.Lock()
+	_, outOfProcess := n.procs[req.Name]
+	n.mu.Unlock()
+	if outOfProcess {
+		return nil, spore.Errorf(spore.CodeBadRequest, "lattice: provider %s runs out of process on this host; stop it first", req.Name)
+	}
+	p, err := n.provs.Start(ctx, req.Name, n.providerEnv(req.Name, proto.Contract()))
 	if err != nil {
 		return nil, spore.NewError(spore.CodeInternal, err)
 	}
@@ -312,6 +329,7 @@ func (n *Node) StartProvider(ctx context.Context, req StartProvider) (*ProviderI
 		for _, l := range n.links.forProvider(req.Name) {
 			n.applyLink(ctx, l)
 		}
+		n.registerAll()
 	}
 	info := ProviderInfo{Name: p.Name(), Contract: p.Contract(), HostID: n.id, Annotations: req.Annotations}
 	n.event(EvtProviderStarted, info)
@@ -319,8 +337,11 @@ func (n *Node) StartProvider(ctx context.Context, req StartProvider) (*ProviderI
 	return &info, nil
 }
 
-// StopProvider stops a provider that runs here.
+// StopProvider stops a provider that runs here, in process or out.
 func (n *Node) StopProvider(ctx context.Context, name string) error {
+	if n.stopProcess(name) {
+		return nil
+	}
 	n.mu.Lock()
 	sub := n.provSubs[name]
 	delete(n.provSubs, name)
@@ -333,8 +354,34 @@ func (n *Node) StopProvider(ctx context.Context, name string) error {
 	if err := n.provs.Stop(ctx, name); err != nil {
 		return err
 	}
+	unregister(ctx, n.registry, name, n.id)
 	n.event(EvtProviderStopped, ProviderInfo{Name: name, Contract: p.Contract(), HostID: n.id})
 	return nil
+}
+
+// registerAll records (or refreshes) the providers running in this process
+// in the providers registry.
+func (n *Node) registerAll() {
+	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+	defer cancel()
+	for _, name := range n.provs.Names() {
+		if p := n.provs.Get(name); p != nil {
+			if err := register(ctx, n.registry, ProviderInfo{Name: name, Contract: p.Contract(), HostID: n.id}); err != nil {
+				n.log.Warn("could not refresh the providers registry", "provider", name, "err", err)
+			}
+		}
+	}
+}
+
+func (n *Node) unregisterAll() {
+	if n.registry == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, name := range n.provs.Names() {
+		unregister(ctx, n.registry, name, n.id)
+	}
 }
 
 func (n *Node) changeLabels(labels map[string]string, del bool) (any, error) {
@@ -363,6 +410,9 @@ func (n *Node) handleLinkPut(ctx context.Context, _ string, data []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
+	if err := applyAcrossRunners(ctx, n.nc, n.subj, n.registry, l); err != nil {
+		return nil, err
+	}
 	if err := n.state.PutLink(ctx, l); err != nil {
 		return nil, fmt.Errorf("lattice: store link: %w", err)
 	}
@@ -380,12 +430,17 @@ func (n *Node) handleLinkDel(ctx context.Context, _ string, data []byte) (any, e
 		return nil, err
 	}
 	l.ActorID, l.LinkName = id, spore.LinkName(l.LinkName)
+	stored, _, _ := storedLink(ctx, n.state, l.Key())
 	existed, err := n.state.DeleteLink(ctx, l)
 	if err != nil {
 		return nil, fmt.Errorf("lattice: delete link: %w", err)
 	}
 	if !existed {
 		return nil, spore.Errorf(spore.CodeNotFound, "lattice: no link for %s %s (link name %q)", id, l.Contract, l.LinkName)
+	}
+	if stored.Provider != "" {
+		l.Provider = stored.Provider
+		syncRunners(ctx, n.nc, n.subj, n.registry, l) // the effect ends before the answer
 	}
 	n.event(EvtLinkDeleted, l)
 	return l, nil
@@ -415,6 +470,10 @@ func (n *Node) checkLink(ctx context.Context, l spore.Link) (spore.Link, error) 
 		if err := v.ValidateLink(l); err != nil {
 			return l, spore.NewError(spore.CodeBadRequest, fmt.Errorf("lattice: link: %w", err))
 		}
+	}
+	if c, ok := n.claims.get(id); ok && !spore.Unlinked(l.Contract) && !c.HasCap(l.Contract) {
+		return l, spore.Errorf(spore.CodeBadRequest, "lattice: link: actor %q (%s) has no claim for %s: sign it with --cap %s, start the new revision, then put the link",
+			c.Name, id, l.Contract, l.Contract)
 	}
 	return l, nil
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nkeys"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/spore-run/spore"
 )
@@ -64,15 +63,22 @@ var (
 // so no two different invocations hash alike. docs/protocol.md spells the
 // layout out for other implementations.
 func (inv *Invocation) Hash() []byte {
-	b := bufPool.Get().(*[]byte)
-	buf := inv.appendFields((*b)[:0])
-	sum := sha256.Sum256(buf)
-	*b = buf
-	bufPool.Put(b)
+	sum := inv.hash(nil)
 	return sum[:]
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+// hash computes Hash, in sc's buffer when sc is not nil.
+func (inv *Invocation) hash(sc *tokenScratch) [sha256.Size]byte {
+	var buf []byte
+	if sc != nil {
+		buf = sc.buf[:0]
+	}
+	buf = inv.appendFields(buf)
+	if sc != nil {
+		sc.buf = buf
+	}
+	return sha256.Sum256(buf)
+}
 
 func (inv *Invocation) appendFields(b []byte) []byte {
 	for _, s := range []string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob, inv.Issuer} {
@@ -114,7 +120,16 @@ func appendSortedMap(b []byte, m map[string]string) []byte {
 // docs/protocol.md, "Why the token is a MAC").
 type ClusterKey struct {
 	Public string // the cluster public key (C…), carried as Issuer
-	macs   sync.Pool
+	// scratch holds *tokenScratch: a MAC keyed once and the buffers of one
+	// token, so that making or checking one allocates nothing.
+	scratch sync.Pool
+}
+
+type tokenScratch struct {
+	mac hash.Hash
+	buf []byte // the fields Hash covers
+	sum [sha256.Size]byte
+	out [sha256.Size]byte
 }
 
 // NewClusterKey derives the token key from a cluster key pair with a seed.
@@ -133,23 +148,32 @@ func NewClusterKey(kp nkeys.KeyPair) (*ClusterKey, error) {
 	}
 	sum := sha256.Sum256(append([]byte("spore/invocation-token/v1\x00"), raw...))
 	k := &ClusterKey{Public: pub}
-	k.macs.New = func() any { return hmac.New(sha256.New, sum[:]) }
+	k.scratch.New = func() any {
+		return &tokenScratch{mac: hmac.New(sha256.New, sum[:]), buf: make([]byte, 0, 1024)}
+	}
 	return k, nil
 }
 
-func (k *ClusterKey) token(inv *Invocation) []byte {
-	m := k.macs.Get().(hash.Hash)
-	m.Reset()
-	m.Write(inv.Hash())
-	out := m.Sum(nil)
-	k.macs.Put(m)
-	return out
+// token computes the invocation's token into a scratch, which the caller
+// puts back in the pool.
+func (k *ClusterKey) token(inv *Invocation) *tokenScratch {
+	sc := k.scratch.Get().(*tokenScratch)
+	sc.sum = inv.hash(sc)
+	sc.mac.Reset()
+	sc.mac.Write(sc.sum[:])
+	sc.mac.Sum(sc.out[:0])
+	if cap(sc.buf) > 64<<10 {
+		sc.buf = nil // a large payload passed through: do not keep its buffer
+	}
+	return sc
 }
 
 // Sign sets the invocation's Issuer and Token.
 func (k *ClusterKey) Sign(inv *Invocation) {
 	inv.Issuer = k.Public
-	inv.Token = k.token(inv)
+	sc := k.token(inv)
+	inv.Token = append(make([]byte, 0, len(sc.out)), sc.out[:]...)
+	k.scratch.Put(sc)
 }
 
 // Verify checks the invocation's token against this key.
@@ -160,16 +184,21 @@ func (k *ClusterKey) Verify(inv *Invocation) error {
 	if inv.Issuer != k.Public {
 		return fmt.Errorf("%w: issuer %q is not this lattice's cluster key", ErrForged, inv.Issuer)
 	}
-	if !hmac.Equal(inv.Token, k.token(inv)) {
+	sc := k.token(inv)
+	ok := hmac.Equal(inv.Token, sc.out[:])
+	k.scratch.Put(sc)
+	if !ok {
 		return fmt.Errorf("%w: token does not match the fields", ErrForged)
 	}
 	return nil
 }
 
-// DecodeInvocation parses an envelope; it checks shape, not the token.
+// DecodeInvocation parses an envelope; it checks shape, not the token. The
+// invocation's Payload and Token share b's memory: do not change b while
+// they are in use.
 func DecodeInvocation(b []byte) (*Invocation, error) {
 	var inv Invocation
-	if err := msgpack.Unmarshal(b, &inv); err != nil {
+	if err := inv.decode(b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrEnvelope, err)
 	}
 	if inv.Target == "" || inv.Operation == "" {

@@ -2,9 +2,9 @@ package lattice
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/host"
@@ -16,24 +16,16 @@ import (
 // providers running on this host as they are put and deleted.
 type linkCache struct {
 	mirror[spore.Link]
+	n *Node
 }
 
 // Interface guards
 var _ host.LinkSource = (*linkCache)(nil)
 
 func newLinkCache(n *Node) *linkCache {
-	c := &linkCache{}
+	c := &linkCache{n: n}
 	c.name = "links"
-	c.decode = func(key string, v []byte) (spore.Link, error) {
-		var l spore.Link
-		if err := json.Unmarshal(v, &l); err != nil {
-			return l, err
-		}
-		if l.Key() != key {
-			return l, fmt.Errorf("key %s does not match the link %s", key, l.Key())
-		}
-		return l, nil
-	}
+	c.decode = decodeLink
 	c.onPut = n.applyLink
 	c.onDelete = n.unapplyLink
 	c.onBad = func(key string, err error) {
@@ -42,9 +34,18 @@ func newLinkCache(n *Node) *linkCache {
 	return c
 }
 
-// Link implements host.LinkSource.
+// Link implements host.LinkSource. A link the mirror lacks is looked up
+// in the store: one put a moment ago may not have reached the mirror yet,
+// and a caller who just saw 'spore link put' succeed expects it to work.
 func (c *linkCache) Link(actorID, contract, linkName string) (spore.Link, bool) {
-	return c.get(spore.Link{ActorID: actorID, Contract: contract, LinkName: linkName}.Key())
+	key := spore.Link{ActorID: actorID, Contract: contract, LinkName: linkName}.Key()
+	if l, ok := c.get(key); ok {
+		return l, true
+	}
+	ctx, cancel := context.WithTimeout(c.n.ctx, 2*time.Second)
+	defer cancel()
+	l, ok, err := storedLink(ctx, c.n.state, key)
+	return l, ok && err == nil
 }
 
 // forProvider lists the links served by a provider name.
@@ -113,6 +114,7 @@ func (n *Node) applyLink(ctx context.Context, l spore.Link) {
 	}
 	if err := p.PutLink(ctx, l); err != nil {
 		n.log.Warn("provider refused a link", "link", l.String(), "err", err)
+		n.event(EvtLinkFailed, map[string]any{"link": l, "host_id": n.id, "reason": err.Error()})
 		return
 	}
 	n.log.Info("link applied", "link", l.String())

@@ -46,6 +46,11 @@ type Options struct {
 	Version string
 	// Apps configures the app reconciler candidate every host runs.
 	Apps AppControllerOptions
+	// ProviderCommand is the command that runs one provider out of process
+	// (StartProvider with Process); the provider's name and flags are
+	// appended. Default: this executable with "provider run", which is
+	// right when the host is the spore command.
+	ProviderCommand []string
 }
 
 // DefaultHeartbeat is how often hosts publish host_heartbeat. Observers
@@ -74,12 +79,15 @@ type Node struct {
 	claims *claimsCache
 	apps   *AppController // nil when Options.Apps.Disabled
 	start  time.Time
+	// registry records the providers running here (see provider_runners.go).
+	registry jetstream.KeyValue
 
 	mu        sync.Mutex // guards the fields below
 	labels    map[string]string
 	actors    map[string]*runningActor // by actor id
 	provSubs  map[string]*nats.Subscription
 	provAnn   map[string]map[string]string // annotations of the providers started here, by name
+	procs     map[string]*providerProc     // providers run out of process, by name
 	ctlSubs   []*nats.Subscription
 	closed    bool
 	closeOnce sync.Once
@@ -133,12 +141,17 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		actors:   map[string]*runningActor{},
 		provSubs: map[string]*nats.Subscription{},
 		provAnn:  map[string]map[string]string{},
+		procs:    map[string]*providerProc{},
 		provs:    NewLocalProviders(),
 		inflight: make(chan struct{}, maxInflight),
 		done:     make(chan struct{}),
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.connect(ctx); err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
+	if n.registry, err = openProviderRegistry(ctx, n.js, o.Lattice); err != nil {
 		n.Close(ctx)
 		return nil, err
 	}
@@ -283,13 +296,27 @@ func (n *Node) LeafURL() string {
 // Done is closed when the node stops, by Close or by a stop request.
 func (n *Node) Done() <-chan struct{} { return n.done }
 
-// providerEnv is what providers started here get.
-func (n *Node) providerEnv() providers.Env {
+// providerEnv is what a provider started here gets. It delivers to actors
+// whose claims list the provider's contract, in this process when the actor
+// runs here, else across the lattice with the contract in the invocation so
+// the actor's host checks the claims.
+func (n *Node) providerEnv(name, contract string) providers.Env {
 	return providers.Env{
 		Log:     n.opts.Log,
 		NATS:    n.nc,
 		Lattice: n.opts.Lattice,
-		Invoke:  n.InvokeActor,
+		Invoke: func(ctx context.Context, actorID, op string, payload []byte) ([]byte, error) {
+			if a := n.host.Actor(actorID); a != nil {
+				if !a.Claims().HasCap(contract) {
+					return nil, noClaim(a.String(), contract)
+				}
+				return a.Invoke(ctx, op, payload)
+			}
+			return n.invoke(ctx, n.subj.ActorRPC(actorID), &Invocation{
+				Origin: providerOrigin(name, n.id), Target: actorID, Operation: op, Payload: payload,
+				Link: deliveryLink(actorID, contract, name),
+			})
+		},
 	}
 }
 
@@ -300,6 +327,7 @@ func (n *Node) Close(ctx context.Context) error {
 		if n.apps != nil {
 			n.apps.Close()
 		}
+		n.stopProcesses()
 		n.mu.Lock()
 		n.closed = true
 		subs := n.ctlSubs
@@ -316,6 +344,7 @@ func (n *Node) Close(ctx context.Context) error {
 			}
 		}
 		if n.nc != nil && n.key != nil {
+			n.unregisterAll()
 			n.event(EvtHostStopped, n.info(false))
 			_ = n.nc.Flush()
 		}
@@ -352,12 +381,16 @@ func (n *Node) heartbeat() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.opts.Heartbeat)
 	defer t.Stop()
+	reg := time.NewTicker(DefaultHeartbeat) // keeps the providers registry's entries alive
+	defer reg.Stop()
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-t.C:
 			n.event(EvtHostHeartbeat, n.info(true))
+		case <-reg.C:
+			n.registerAll()
 		}
 	}
 }
@@ -388,6 +421,9 @@ func (n *Node) info(withStats bool) HostInfo {
 		if p := n.provs.Get(name); p != nil {
 			hi.Providers = append(hi.Providers, ProviderInfo{Name: name, Contract: p.Contract(), HostID: n.id, Annotations: n.provAnn[name]})
 		}
+	}
+	for _, pp := range n.procs {
+		hi.Providers = append(hi.Providers, pp.info())
 	}
 	return hi
 }

@@ -79,6 +79,10 @@ type ScaleActor struct {
 type StartProvider struct {
 	Name        string            `json:"name"`
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// Process runs the provider in a process of its own (spore provider
+	// run) that the host supervises: restarted when it dies, stopped with
+	// the host.
+	Process bool `json:"process,omitempty"`
 }
 
 // StopProvider asks a host to stop a provider.

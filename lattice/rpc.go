@@ -8,7 +8,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/host"
@@ -126,10 +125,7 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 		inv.Blob, inv.Payload = inv.ID, nil
 	}
 	key.Sign(inv)
-	data, err := msgpack.Marshal(inv)
-	if err != nil {
-		return nil, fmt.Errorf("lattice: encode invocation: %w", err)
-	}
+	data := inv.appendMsgpack(make([]byte, 0, inv.encodedSize()))
 	msg, err := nc.RequestWithContext(ctx, subject, data)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
@@ -140,7 +136,7 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 		return nil, spore.Errorf(spore.CodeUnavailable, "lattice: %s %s: %w", inv.Target, inv.Operation, err)
 	}
 	var res Result
-	if err := msgpack.Unmarshal(msg.Data, &res); err != nil {
+	if err := res.decode(msg.Data); err != nil {
 		return nil, fmt.Errorf("lattice: %s %s: malformed result: %w", inv.Target, inv.Operation, err)
 	}
 	if res.Error != nil {
@@ -223,8 +219,7 @@ func (n *Node) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []by
 	} else {
 		res.Payload = out
 	}
-	data, _ := msgpack.Marshal(&res)
-	_ = m.Respond(data)
+	_ = m.Respond(res.appendMsgpack(make([]byte, 0, len(res.Payload)+64)))
 }
 
 // serveActor answers invocations for an actor that runs here.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,24 +128,37 @@ func TestReconcilerSurvivesItsHost(t *testing.T) {
 	t.Logf("kill -9 of the leader's host to its share moved: %s", time.Since(killed).Round(10*time.Millisecond))
 }
 
-// The linux/arm64 build, under qemu, joins an amd64 host's lattice as a leaf
-// node, receives the actor that requires arch=arm64, and answers calls.
-func TestArm64LeafHostUnderQemu(t *testing.T) {
-	qemu, err := exec.LookPath("qemu-aarch64-static")
-	if err != nil {
-		t.Skip("qemu-aarch64-static is not installed (apt-get install qemu-user-static, or 'make tools'): cannot run the linux/arm64 host")
+// The ARM builds, under qemu, join an amd64 host's lattice as leaf nodes
+// (the edge topology), receive the actor placed by their arch label, and
+// answer calls: linux/arm64 with wazero's compiler, linux/arm (armv7) with
+// its interpreter.
+func TestARMLeafHostsUnderQemu(t *testing.T) {
+	cases := []struct {
+		qemu, goarch, goarm, arch string
+	}{
+		{"qemu-aarch64-static", "arm64", "", "arm64"},
+		{"qemu-arm-static", "arm", "7", "arm"},
 	}
-	began := time.Now()
-	arm := arm64Spore(t)
-	t.Logf("linux/arm64 build: %s", time.Since(began).Round(time.Second))
+	for _, tc := range cases {
+		t.Run(tc.goarch+tc.goarm, func(t *testing.T) {
+			qemu, err := exec.LookPath(tc.qemu)
+			if err != nil {
+				t.Skipf("%s is not installed (apt-get install qemu-user-static, or 'make tools'): cannot run the linux/%s host", tc.qemu, tc.goarch)
+			}
+			armLeaf(t, qemu, crossSpore(t, tc.goarch, tc.goarm), tc.arch)
+		})
+	}
+}
+
+func armLeaf(t *testing.T, qemu, bin, arch string) {
 	dir := t.TempDir()
 	signedActor(t, testkit.NewSigner(t), dir, "host/testdata/echo.wat", "echo")
 	hub := upHost(t, "hub", 30*time.Second, nil, "--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--label", "zone=cloud", "--label", "name=hub")
-	began = time.Now()
-	pi := upHost(t, "pi", 3*time.Minute, []string{qemu, arm}, "--leaf", hub.Leaf, "--nats-listen", "127.0.0.1:0",
+	began := time.Now()
+	pi := upHost(t, "pi", 3*time.Minute, []string{qemu, bin}, "--leaf", hub.Leaf, "--nats-listen", "127.0.0.1:0",
 		"--label", "zone=edge", "--label", "name=pi")
-	t.Logf("arm64 host up under qemu: %s", time.Since(began).Round(time.Second))
+	t.Logf("%s host up under %s: %s", arch, filepath.Base(qemu), time.Since(began).Round(time.Second))
 	app := `name: armed
 version: v1
 actors:
@@ -152,11 +166,11 @@ actors:
     ref: ./echo.wasm
     instances: 2
     spread:
-      - {name: arm, requirements: {arch: arm64}}
+      - {name: arm, requirements: {arch: ` + arch + `}}
 `
 	began = time.Now()
 	runSpore(t, hub.NATS, "app", "deploy", "--timeout", "3m", writeManifest(t, dir, app))
-	t.Logf("deployed on the arm64 host: %s", time.Since(began).Round(time.Second))
+	t.Logf("deployed on the %s host: %s", arch, time.Since(began).Round(time.Second))
 	c := client(t, hub.NATS)
 	waitPlacement(t, c, "armed", 10*time.Second, "pi:2")
 	ctx := context.Background()
@@ -171,7 +185,7 @@ actors:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inv.Labels["arch"] != "arm64" || len(inv.Actors) != 1 || inv.Actors[0].Stats.Invocations < 20 {
-		t.Fatalf("arm64 host: labels %v, actors %+v; want arch=arm64 serving 20 calls", inv.Labels, inv.Actors)
+	if inv.Labels["arch"] != arch || len(inv.Actors) != 1 || inv.Actors[0].Stats.Invocations < 20 {
+		t.Fatalf("%s host: labels %v, actors %+v; want arch=%s serving 20 calls", arch, inv.Labels, inv.Actors, arch)
 	}
 }

@@ -52,19 +52,25 @@ func buildSpore(name string, env ...string) error {
 	return nil
 }
 
-var arm64Once struct {
-	sync.Once
-	err error
+// crossSpore builds spore for linux/GOARCH (goarm for arm), as 'make cross'
+// does, once per test binary.
+func crossSpore(t *testing.T, goarch, goarm string) string {
+	name := "spore-linux-" + goarch + goarm
+	crossMu.Lock()
+	defer crossMu.Unlock()
+	if _, done := crossBuilt[name]; !done {
+		crossBuilt[name] = buildSpore(name, "GOOS=linux", "GOARCH="+goarch, "GOARM="+goarm, "CGO_ENABLED=0")
+	}
+	if err := crossBuilt[name]; err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(binDir, name)
 }
 
-// arm64Spore returns the linux/arm64 build, as 'make cross' makes it.
-func arm64Spore(t *testing.T) string {
-	arm64Once.Do(func() { arm64Once.err = buildSpore("spore-linux-arm64", "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0") })
-	if arm64Once.err != nil {
-		t.Fatal(arm64Once.err)
-	}
-	return filepath.Join(binDir, "spore-linux-arm64")
-}
+var (
+	crossMu    sync.Mutex
+	crossBuilt = map[string]error{}
+)
 
 // syncBuffer collects a process's output while the test reads it.
 type syncBuffer struct {
