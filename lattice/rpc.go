@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -72,7 +73,13 @@ func (n *Node) Route(ctx context.Context, call *host.Call) ([]byte, error) {
 			Origin: call.Actor.ID(), OriginName: call.Actor.Claims().Name,
 			Target: call.Link.Provider, Operation: call.Operation, Payload: call.Payload, Link: call.Link,
 		}
-		return n.invoke(ctx, n.subj.ProviderRPC(call.Link.Provider, call.Link.LinkName), inv)
+		out, err := n.invoke(ctx, n.subj.ProviderRPC(call.Link.Provider, call.Link.LinkName), inv)
+		if errors.Is(err, nats.ErrNoResponders) {
+			return nil, spore.Errorf(spore.CodeUnavailable,
+				"%s: provider %q for %s (link name %q) is not running in lattice %q: start it with 'spore provider start %s'",
+				call.Actor, call.Link.Provider, call.Namespace, call.Binding, n.opts.Lattice, call.Link.Provider)
+		}
+		return out, err
 	}
 	id, err := n.claims.resolve(call.Namespace)
 	if spore.CodeOf(err) == spore.CodeNotFound {
@@ -129,7 +136,8 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 	msg, err := nc.RequestWithContext(ctx, subject, data)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
-		return nil, spore.Errorf(spore.CodeUnavailable, "lattice: nothing in lattice %q serves %s (%s)", st.subj.L, inv.Target, inv.Operation)
+		return nil, spore.NewError(spore.CodeUnavailable, noResponders(
+			fmt.Sprintf("lattice: nothing in lattice %q serves %s (%s)", st.subj.L, inv.Target, inv.Operation)))
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):
 		return nil, spore.Errorf(spore.CodeTimeout, "lattice: %s %s: no answer in time: %w", inv.Target, inv.Operation, err)
 	case err != nil:
@@ -175,30 +183,50 @@ func (n *Node) serveInvocations(subject, queue string, handle func(ctx context.C
 }
 
 func (n *Node) handleInvocation(m *nats.Msg, handle func(ctx context.Context, inv *Invocation) ([]byte, error)) {
+	n.rpcEnd().serve(m, handle)
+}
+
+// rpcEnd is what serving an invocation needs; hosts and provider processes
+// each make one.
+type rpcEnd struct {
+	ctx   context.Context // ends when the server stops
+	nc    *nats.Conn
+	state *State
+	key   *ClusterKey
+	log   *slog.Logger
+	event func(typ string, data any)
+}
+
+func (n *Node) rpcEnd() rpcEnd {
+	return rpcEnd{ctx: n.ctx, nc: n.nc, state: n.state, key: n.key, log: n.log, event: n.event}
+}
+
+// serve checks one invocation's token, runs handle, and answers.
+func (e rpcEnd) serve(m *nats.Msg, handle func(ctx context.Context, inv *Invocation) ([]byte, error)) {
 	inv, err := DecodeInvocation(m.Data)
 	if err == nil {
-		err = n.key.Verify(inv)
+		err = e.key.Verify(inv)
 	}
 	if err != nil {
 		// Dropped, not answered: a forger learns nothing. The event lets
 		// an operator see it.
-		n.log.Warn("dropped an invocation", "subject", m.Subject, "err", err)
-		n.event(EvtInvocationRejected, map[string]string{"subject": m.Subject, "reason": err.Error()})
+		e.log.Warn("dropped an invocation", "subject", m.Subject, "err", err)
+		e.event(EvtInvocationRejected, map[string]string{"subject": m.Subject, "reason": err.Error()})
 		return
 	}
-	ctx, cancel := context.WithDeadline(withTrace(n.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
+	ctx, cancel := context.WithDeadline(withTrace(e.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
 	defer cancel()
 	if inv.Blob != "" {
-		if inv.Payload, err = n.state.takeBlob(ctx, inv.Blob); err != nil {
-			n.reply(ctx, m, inv, nil, err)
+		if inv.Payload, err = e.state.takeBlob(ctx, inv.Blob); err != nil {
+			e.reply(ctx, m, inv, nil, err)
 			return
 		}
 	}
 	out, err := handle(ctx, inv)
-	n.reply(ctx, m, inv, out, err)
+	e.reply(ctx, m, inv, out, err)
 }
 
-func (n *Node) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []byte, err error) {
+func (e rpcEnd) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []byte, err error) {
 	if m.Reply == "" {
 		return
 	}
@@ -209,9 +237,9 @@ func (n *Node) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []by
 			se = spore.NewError(spore.CodeInternal, err)
 		}
 		res.Error = &spore.Error{Code: se.Code, Message: se.Message}
-	} else if len(out) > blobThreshold(n.nc) {
+	} else if len(out) > blobThreshold(e.nc) {
 		name := inv.ID + ".result"
-		if perr := n.state.putBlob(ctx, name, out); perr != nil {
+		if perr := e.state.putBlob(ctx, name, out); perr != nil {
 			res.Error = spore.Errorf(spore.CodeInternal, "lattice: large result: %v", perr)
 		} else {
 			res.Blob = name
@@ -222,10 +250,22 @@ func (n *Node) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []by
 	_ = m.Respond(res.appendMsgpack(make([]byte, 0, len(res.Payload)+64)))
 }
 
-// serveActor answers invocations for an actor that runs here.
+// noResponders is the message of an invocation nobody took; errors.Is
+// finds nats.ErrNoResponders in it.
+type noResponders string
+
+func (e noResponders) Error() string { return string(e) }
+func (e noResponders) Unwrap() error { return nats.ErrNoResponders }
+
+// serveActor answers invocations for an actor that runs here. An
+// invocation a provider delivers carries the provider's contract, and the
+// actor's claims must list it.
 func (n *Node) serveActor(a *host.Actor) (*nats.Subscription, error) {
 	subject := n.subj.ActorRPC(a.ID())
 	return n.serveInvocations(subject, subject, func(ctx context.Context, inv *Invocation) ([]byte, error) {
+		if inv.Link != nil && !a.Claims().HasCap(inv.Link.Contract) {
+			return nil, noClaim(a.String(), inv.Link.Contract)
+		}
 		return a.Invoke(ctx, inv.Operation, inv.Payload)
 	})
 }
@@ -234,12 +274,6 @@ func (n *Node) serveActor(a *host.Actor) (*nats.Subscription, error) {
 func (n *Node) serveProvider(p providers.Provider) (*nats.Subscription, error) {
 	return n.serveInvocations(n.subj.ProviderRPCAll(p.Name()), n.subj.ProviderRPCAll(p.Name()),
 		func(ctx context.Context, inv *Invocation) ([]byte, error) {
-			if inv.Link == nil {
-				return nil, spore.Errorf(spore.CodeBadRequest, "lattice: provider invocation without a link")
-			}
-			return p.Handle(ctx, &providers.Request{
-				ActorID: inv.Origin, ActorName: inv.OriginName, Link: *inv.Link,
-				Operation: inv.Operation, Payload: inv.Payload,
-			})
+			return handleProviderCall(ctx, n.state, p, inv)
 		})
 }
