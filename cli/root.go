@@ -131,8 +131,14 @@ func (g *globals) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// cacheDir is where compiled modules are kept between runs.
-func (g *globals) cacheDir() string { return filepath.Join(g.home, "cache", "wazero") }
+// cacheDir is where compiled modules are kept between runs:
+// $SPORE_CACHE_DIR, or the cache under --home.
+func (g *globals) cacheDir() string {
+	if d := os.Getenv("SPORE_CACHE_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(g.home, "cache", "wazero")
+}
 
 // keyDir is where spore keeps the keys it generates for the user.
 func (g *globals) keyDir() string { return filepath.Join(g.home, "keys") }

@@ -83,6 +83,9 @@ func NewConfig() Config {
 // compile the same module again. Empty means in memory only.
 func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
 
+// CacheDir returns the compilation cache directory, or "".
+func (c Config) CacheDir() string { return c.cacheDir }
+
 // WithLimits sets the defaults for actors loaded without their own limits.
 // Zero fields keep the built-in defaults.
 func (c Config) WithLimits(l Limits) Config { c.limits = l.orDefaults(c.limits); return c }

@@ -41,6 +41,9 @@ func newHost(t *testing.T, cfg host.Config) (*host.Host, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	cfg = cfg.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))
+	if cfg.CacheDir() == "" {
+		cfg = cfg.WithCacheDir(testkit.CacheDir())
+	}
 	h, err := host.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -18,9 +18,6 @@ import (
 	"github.com/spore-run/spore"
 )
 
-// exitDeadline is the exit code the watchdog closes a module with.
-const exitDeadline = sys.ExitCodeDeadlineExceeded
-
 // instance is one instantiated module. Only the goroutine that took it from
 // the pool touches it, except the watchdog, which only closes the module and
 // sets timedOut.
@@ -36,6 +33,8 @@ type instance struct {
 	deadlineNs atomic.Int64
 	watched    bool
 	timedOut   atomic.Bool
+	canceled   atomic.Bool   // the caller gave up, rather than the deadline passing
+	stop       chan struct{} // closed once, by expire; the instance is then discarded
 	broken     bool
 	outputs    [2]*guestWriter
 
@@ -66,8 +65,26 @@ func (c *callCtx) Value(k any) any {
 	}
 	return c.Context.Value(k)
 }
-func (c *callCtx) Done() <-chan struct{}                   { return nil }
-func (c *callCtx) Err() error                              { return nil }
+
+// Done is the instance's stop channel, which only expire closes. wazero's
+// per-call watcher waits on it and stops the guest the safe way (closing the
+// module without freeing what the running call still uses).
+func (c *callCtx) Done() <-chan struct{} { return c.inst.stop }
+
+// Err reports why the instance was stopped.
+func (c *callCtx) Err() error {
+	select {
+	case <-c.inst.stop:
+		if c.inst.canceled.Load() {
+			return context.Canceled
+		}
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+// Deadline is not reported: the watchdog keeps it.
 func (c *callCtx) Deadline() (deadline time.Time, ok bool) { return }
 
 func instanceOf(ctx context.Context) *instance {
@@ -79,7 +96,7 @@ func instanceOf(ctx context.Context) *instance {
 }
 
 func newInstance(ctx context.Context, a *Actor) (*instance, error) {
-	inst := &instance{actor: a}
+	inst := &instance{actor: a, stop: make(chan struct{})}
 	inst.cc.inst = inst
 	inst.cc.Context = context.WithoutCancel(ctx)
 	out := &guestWriter{log: a.host.log, actor: a, stream: "stdout"}
@@ -134,9 +151,11 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 
 // expire runs on the watchdog's goroutine when an invocation overruns, or
 // on the caller's cancellation.
+// Only the goroutine that wins the swap of deadlineNs calls it, so it runs at
+// most once per instance.
 func (inst *instance) expire() {
 	inst.timedOut.Store(true)
-	inst.mod.CloseWithExitCode(context.Background(), exitDeadline)
+	close(inst.stop)
 }
 
 // run calls f under the actor's deadline (or the caller's, if sooner) and
@@ -154,6 +173,7 @@ func (inst *instance) run(ctx context.Context, f func() error) error {
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			if inst.deadlineNs.CompareAndSwap(d, 0) {
+				inst.canceled.Store(true)
 				inst.expire()
 			}
 		})
@@ -218,6 +238,8 @@ func (inst *instance) classify(err error) error {
 	var cause error
 	var exit *sys.ExitError
 	switch {
+	case inst.canceled.Load():
+		code, cause = spore.CodeTimeout, fmt.Errorf("%w: the caller stopped waiting", ErrDeadline)
 	case inst.timedOut.Load():
 		code, cause = spore.CodeTimeout, fmt.Errorf("%w (%s)", ErrDeadline, a.limits.Timeout)
 	case inst.fault != nil:

@@ -33,7 +33,8 @@ type Options struct {
 	ClusterSeed string
 	// TrustedIssuers, when set, refuses actors signed by other accounts.
 	TrustedIssuers []string
-	// CacheDir keeps compiled modules between runs.
+	// CacheDir keeps compiled modules between runs; default
+	// $SPORE_CACHE_DIR, and in memory only when that is unset.
 	CacheDir string
 	// Limits are the defaults for actors on this host.
 	Limits host.Limits
@@ -93,7 +94,7 @@ type Node struct {
 	closeOnce sync.Once
 
 	inflight chan struct{} // bounds RPC handlers beyond the workers
-	jobs     chan rpcJob   // to the RPC workers
+	rpc      *rpcServer    // runs the invocations served here (rpcserver.go)
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -122,6 +123,9 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = os.Getenv("SPORE_CACHE_DIR")
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

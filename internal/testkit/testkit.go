@@ -23,6 +23,22 @@ var (
 	built = map[string][]byte{}
 )
 
+// CacheDir is a compilation cache shared by every test and every process the
+// tests start, so each module is compiled once per machine rather than once
+// per test: under the race detector, compiling a Go actor takes most of a
+// minute. Processes find it through SPORE_CACHE_DIR, which importing testkit
+// sets.
+func CacheDir() string { return cacheDir }
+
+var cacheDir = func() string {
+	if d := os.Getenv("SPORE_CACHE_DIR"); d != "" {
+		return d
+	}
+	d := filepath.Join(os.TempDir(), "spore-test-cache")
+	os.Setenv("SPORE_CACHE_DIR", d)
+	return d
+}()
+
 // Root returns the repository root, found from this file's location.
 func Root() string {
 	_, file, _, _ := runtime.Caller(0)
