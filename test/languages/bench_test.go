@@ -104,7 +104,7 @@ func BenchmarkLanguages(b *testing.B) {
 // one warm instance, with host calls going to router.
 func benchInvoke(b *testing.B, s *testkit.Signer, lang string, module []byte, router host.Router) time.Duration {
 	ctx := context.Background()
-	h, err := host.New(ctx, host.NewConfig().WithLogger(quiet).WithRouter(router).WithLinks(linkAll))
+	h, err := host.New(ctx, hostConfig().WithRouter(router).WithLinks(linkAll))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func TestContracts(t *testing.T) {
 					return msgpack.Marshal(r)
 				}
 			})
-			h, err := host.New(ctx, host.NewConfig().WithRouter(router).WithLinks(linkAll).WithLogger(quiet))
+			h, err := host.New(ctx, hostConfig().WithRouter(router).WithLinks(linkAll))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,8 +27,9 @@ func TestCounterEndToEnd(t *testing.T) {
 	}
 	ctx := context.Background()
 	hub, err := lattice.Start(ctx, lattice.Options{
-		Server: lattice.ServerOptions{Listen: "127.0.0.1:-1", DataDir: t.TempDir()},
-		Log:    quiet,
+		Server:   lattice.ServerOptions{Listen: "127.0.0.1:-1", DataDir: t.TempDir()},
+		CacheDir: cacheDir,
+		Log:      quiet,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func FuzzCounters(f *testing.F) {
 	}
 	ctx := context.Background()
 	s := testkit.NewSigner(f)
-	h, err := host.New(ctx, host.NewConfig().WithRouter(answerOne).WithLinks(linkAll).WithLogger(quiet))
+	h, err := host.New(ctx, hostConfig().WithRouter(answerOne).WithLinks(linkAll))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -2,8 +2,10 @@ package languages_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,28 @@ import (
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// cacheDir keeps the code wazero compiles, so the hosts of this package
+// compile each module once: a Go actor takes seconds to compile, more under
+// -race.
+var cacheDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "spore-languages-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cacheDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// hostConfig is the configuration of the hosts the tests start.
+func hostConfig() host.Config {
+	return host.NewConfig().WithCacheDir(cacheDir).WithLogger(quiet)
+}
 
 // counterCaps are the claims every counter is signed with.
 var counterCaps = []string{spore.ContractHTTPServer, spore.ContractKeyValue}
@@ -40,7 +64,7 @@ func TestCounterInHost(t *testing.T) {
 				l, _ := linkAll.Link(actorID, contract, name)
 				return l, linked.Load()
 			})
-			h, err := host.New(ctx, host.NewConfig().WithRouter(store).WithLinks(links).WithLogger(quiet))
+			h, err := host.New(ctx, hostConfig().WithRouter(store).WithLinks(links))
 			if err != nil {
 				t.Fatal(err)
 			}
