@@ -4,7 +4,7 @@
  * An actor is a WASI reactor built with clang's wasm32-wasi target from
  * your sources and spore.c:
  *
- *   clang-14 --target=wasm32-wasi -mexec-model=reactor -O2 -I actors/c \
+ *   clang-14 --target=wasm32-wasi -mexec-model=reactor -Oz -I actors/c \
  *       -Wl,--strip-all -o counter.wasm counter.c actors/c/spore.c
  *
  * Register handlers in a constructor, which the reactor's _initialize runs

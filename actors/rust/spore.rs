@@ -15,7 +15,7 @@
 //! }
 //!
 //! rustc --edition 2021 --target wasm32-wasi --crate-type cdylib -C opt-level=s \
-//!     -C panic=abort -C lto -C strip=symbols -o counter.wasm counter.rs
+//!     -C panic=abort -C lto -C strip=symbols -C link-arg=-zstack-size=65536 -o counter.wasm counter.rs
 //! ```
 //!
 //! The host runs the actor's exported `wapc_init` once per instance (SPEC

@@ -3,7 +3,7 @@
  * counter kept in the key-value store under the request's path, and the
  * answer is the new count as JSON, {"count":N}.
  *
- *   clang-14 --target=wasm32-wasi -mexec-model=reactor -O2 -I ../../actors/c \
+ *   clang-14 --target=wasm32-wasi -mexec-model=reactor -Oz -I ../../actors/c \
  *       -Wl,--strip-all -o counter.wasm counter.c ../../actors/c/spore.c
  */
 #include <string.h>

@@ -3,7 +3,7 @@
 //! count as JSON, {"count":N}.
 //!
 //! rustc --edition 2021 --target wasm32-wasi --crate-type cdylib -C opt-level=s \
-//!     -C panic=abort -C lto -C strip=symbols -o counter.wasm counter.rs
+//!     -C panic=abort -C lto -C strip=symbols -C link-arg=-zstack-size=65536 -o counter.wasm counter.rs
 
 #[path = "../../actors/rust/spore.rs"]
 pub mod spore;
