@@ -26,34 +26,6 @@ func blobThreshold(nc *nats.Conn) int {
 	return int(nc.MaxPayload()) - 64<<10
 }
 
-// rpcWorkers is how many goroutines wait for invocations. They live as long
-// as the node, so their stacks stay grown for wazero; a message that finds
-// them all busy gets a goroutine of its own, up to maxInflight.
-const rpcWorkers = 32
-
-type rpcJob struct {
-	m      *nats.Msg
-	handle func(ctx context.Context, inv *Invocation) ([]byte, error)
-}
-
-func (n *Node) startWorkers() {
-	n.jobs = make(chan rpcJob)
-	for range rpcWorkers {
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			for {
-				select {
-				case j := <-n.jobs:
-					n.handleInvocation(j.m, j.handle)
-				case <-n.ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-}
-
 // Interface guards
 var _ host.Router = (*Node)(nil)
 
@@ -157,33 +129,6 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 		res.Payload = []byte{}
 	}
 	return res.Payload, nil
-}
-
-// serveInvocations subscribes a handler to an RPC subject in a queue group.
-// Each message is handled on its own goroutine, up to maxInflight.
-func (n *Node) serveInvocations(subject, queue string, handle func(ctx context.Context, inv *Invocation) ([]byte, error)) (*nats.Subscription, error) {
-	return n.nc.QueueSubscribe(subject, queue, func(m *nats.Msg) {
-		j := rpcJob{m, handle}
-		select {
-		case n.jobs <- j:
-			return
-		default:
-		}
-		select {
-		case n.jobs <- j:
-		case n.inflight <- struct{}{}:
-			n.wg.Add(1)
-			go func() {
-				defer func() { <-n.inflight; n.wg.Done() }()
-				n.handleInvocation(m, handle)
-			}()
-		case <-n.ctx.Done():
-		}
-	})
-}
-
-func (n *Node) handleInvocation(m *nats.Msg, handle func(ctx context.Context, inv *Invocation) ([]byte, error)) {
-	n.rpcEnd().serve(m, handle)
 }
 
 // rpcEnd is what serving an invocation needs; hosts and provider processes
