@@ -73,7 +73,7 @@ $(EX)/counter-rust.wasm: examples/counter-rust/counter.rs actors/rust/spore.rs
 $(EX)/counter-c.wasm: examples/counter-c/counter.c actors/c/spore.c actors/c/spore.h
 	@mkdir -p $(@D)
 	$(CLANG) --target=wasm32-wasi -mexec-model=reactor -Oz -Wall -Wextra -Werror -I actors/c \
-		-Wl,--strip-all -o $@ examples/counter-c/counter.c actors/c/spore.c
+		-Wl,--strip-all -Wl,--stack-first -o $@ examples/counter-c/counter.c actors/c/spore.c
 
 $(EX)/counter-wat.wasm: actors/wat/spore.wat examples/counter-wat/counter.wat
 	@mkdir -p $(@D)

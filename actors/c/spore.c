@@ -364,8 +364,13 @@ bool spore_mp_read_bool(spore_reader *r) {
     return b == 0xc3;
 }
 
-void spore_mp_skip(spore_reader *r) {
-    if (r->err) {
+/* max_depth bounds the nesting skip follows, so a forged payload cannot
+ * run the stack out. */
+enum { max_depth = 64 };
+
+static void skip_at(spore_reader *r, int depth) {
+    if (r->err || depth > max_depth) {
+        r->err = true;
         return;
     }
     uint8_t b = r_u8(r);
@@ -398,9 +403,11 @@ void spore_mp_skip(spore_reader *r) {
         n = 2 * r_be(r, b == 0xde ? 2 : 4);
     }
     for (; n > 0 && !r->err; n--) {
-        spore_mp_skip(r);
+        skip_at(r, depth + 1);
     }
 }
+
+void spore_mp_skip(spore_reader *r) { skip_at(r, 0); }
 
 static bool key_is(spore_bytes k, const char *name) { return spore_bytes_eq(k, spore_str(name)); }
 

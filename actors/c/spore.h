@@ -5,7 +5,7 @@
  * your sources and spore.c:
  *
  *   clang-14 --target=wasm32-wasi -mexec-model=reactor -Oz -I actors/c \
- *       -Wl,--strip-all -o counter.wasm counter.c actors/c/spore.c
+ *       -Wl,--strip-all -Wl,--stack-first -o counter.wasm counter.c actors/c/spore.c
  *
  * Register handlers in a constructor, which the reactor's _initialize runs
  * once per instance:

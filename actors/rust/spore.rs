@@ -777,6 +777,15 @@ pub mod mp {
         /// Passes over one value of any type: readers skip the keys they do
         /// not know.
         pub fn skip(&mut self) -> Result<()> {
+            self.skip_at(0)
+        }
+
+        fn skip_at(&mut self, depth: u32) -> Result<()> {
+            // Bound the nesting followed, so a forged payload cannot run the
+            // stack out.
+            if depth > 64 {
+                return Err(Error::from("MessagePack: nested too deep"));
+            }
             let b = self.u8()?;
             let (bytes, values) = match b {
                 0x00..=0x7f | 0xe0..=0xff | 0xc0..=0xc3 => (0, 0),
@@ -800,7 +809,7 @@ pub mod mp {
             }
             self.pos += bytes as usize;
             for _ in 0..values {
-                self.skip()?;
+                self.skip_at(depth + 1)?;
             }
             Ok(())
         }
@@ -849,6 +858,14 @@ mod tests {
         let req = decode_http_request(&w.into_bytes()).unwrap();
         assert_eq!(req.path, "/a");
         assert!(req.body.is_empty());
+    }
+
+    #[test]
+    fn refuses_deep_nesting() {
+        let mut b = vec![0x81, 0xa1, b'x'];
+        b.extend(std::iter::repeat(0x91).take(100));
+        b.push(0xc0);
+        assert!(decode_http_request(&b).is_err());
     }
 
     #[test]

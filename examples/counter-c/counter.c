@@ -4,7 +4,7 @@
  * answer is the new count as JSON, {"count":N}.
  *
  *   clang-14 --target=wasm32-wasi -mexec-model=reactor -Oz -I ../../actors/c \
- *       -Wl,--strip-all -o counter.wasm counter.c ../../actors/c/spore.c
+ *       -Wl,--strip-all -Wl,--stack-first -o counter.wasm counter.c ../../actors/c/spore.c
  */
 #include <string.h>
 

@@ -29,7 +29,7 @@ var (
 	rustFlags = []string{"--edition", "2021", "--target", "wasm32-wasi", "--crate-type", "cdylib", "-C", "opt-level=s",
 		"-C", "panic=abort", "-C", "lto", "-C", "codegen-units=1", "-C", "strip=symbols", "-C", "link-arg=-zstack-size=65536"}
 	cFlags = []string{"--target=wasm32-wasi", "-mexec-model=reactor", "-Oz", "-Wall", "-Wextra", "-Werror",
-		"-I", "actors/c", "-Wl,--strip-all"}
+		"-I", "actors/c", "-Wl,--strip-all", "-Wl,--stack-first"}
 )
 
 // RustActor builds a Rust actor from one source file (relative to the
