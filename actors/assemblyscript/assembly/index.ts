@@ -52,7 +52,8 @@ export class HttpRequest {
   }
 }
 
-// HttpResponse answers HttpServer.HandleRequest and HttpClient.Request.
+// HttpResponse answers HttpServer.HandleRequest and HttpClient.Request. A
+// handler's status 0 is sent as 200.
 export class HttpResponse {
   status: u16 = 200;
   header: Header = new Map<string, Array<string>>();
@@ -282,7 +283,9 @@ function httpEntry(payload: ArrayBuffer): Result<ArrayBuffer> {
   if (d.error() != null) return decodeError<ArrayBuffer>("HttpServer.HandleRequest: decode request", d);
   const resp = httpHandler!(req);
   if (!resp.isOk) return Result.error<ArrayBuffer>(resp.error()!);
-  return Result.ok(encode(resp.get()));
+  const r = resp.get();
+  if (r.status == 0) r.status = 200;
+  return Result.ok(encode(r));
 }
 
 // handleHttp registers the handler of HttpServer.HandleRequest (contract
