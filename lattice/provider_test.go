@@ -302,3 +302,66 @@ func TestProviderProcess(t *testing.T) {
 		t.Fatalf("nothing should listen: %v", err)
 	}
 }
+
+// TestCounterStack is the counter example through the whole stack: a hub
+// with the httpserver and keyvalue providers, the Go counter actor, plain
+// HTTP GETs; then the hub restarts and the count goes on.
+func TestCounterStack(t *testing.T) {
+	ctx := context.Background()
+	dir, cache := t.TempDir(), t.TempDir() // the cache spares compiling the actor twice
+	opts := lattice.Options{Server: lattice.ServerOptions{Listen: "127.0.0.1:-1", DataDir: dir}, CacheDir: cache, Log: quiet}
+	s := testkit.NewSigner(t)
+	module := s.Sign(t, testkit.GoActor(t, "examples/counter"), "counter", spore.ContractHTTPServer, spore.ContractKeyValue)
+	addr := providertest.FreeAddr(t)
+	count := func(want int) {
+		t.Helper()
+		status, body, err := get("http://" + addr + "/")
+		if err != nil || status != 200 || body != fmt.Sprintf(`{"count": %d}`+"\n", want) {
+			t.Fatalf("GET: %d %q %v; want count %d", status, body, err, want)
+		}
+	}
+	up := func(first bool) (*lattice.Node, *lattice.Client) {
+		n, err := lattice.Start(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := lattice.Connect(ctx, lattice.ClientOptions{URL: n.ClientURL()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := "counter:r1"
+		if first {
+			ref = push(t, c, module).Ref
+		}
+		if _, err := c.StartActor(ctx, lattice.StartActor{Ref: ref}, nil, n.ID()); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"keyvalue", "httpserver"} {
+			startProvider(t, c, n.ID(), p)
+		}
+		return n, c
+	}
+	n, c := up(true)
+	for _, l := range []spore.Link{httpLink("counter", addr), {ActorID: "counter", Contract: spore.ContractKeyValue}} {
+		if _, err := c.PutLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		count(i)
+	}
+	c.Close()
+	n.Close(ctx)
+	if err := refused(addr); err != nil {
+		t.Fatal(err)
+	}
+
+	n, c = up(false) // the links and the bucket come back from the data dir
+	defer n.Close(ctx)
+	defer c.Close()
+	testkit.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		_, _, err := get("http://" + addr + "/")
+		return err
+	})
+	count(5) // the probe above counted 4
+}
