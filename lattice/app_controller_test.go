@@ -13,6 +13,7 @@ import (
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/internal/testkit"
 	"github.com/spore-run/spore/lattice"
+	"github.com/spore-run/spore/signing"
 )
 
 // startHost starts a host joined to url with labels; reconciler says
@@ -319,5 +320,35 @@ func TestAppLeaseOfADeadLeaderLapses(t *testing.T) {
 	})
 	if took := time.Since(died); took < lattice.LeaseTTL-500*time.Millisecond {
 		t.Fatalf("the lease was taken %s after its holder's last renewal; it should hold for %s", took, lattice.LeaseTTL)
+	}
+}
+
+// A higher revision of the same actor, and a rollback to a lower one,
+// replace it host by host.
+func TestAppUpgradeAndRollback(t *testing.T) {
+	ctx := context.Background()
+	hub := startHub(t, map[string]string{"name": "a"})
+	startHost(t, hub.ClientURL(), true, "name=b")
+	c := connect(t, hub.ClientURL(), "default")
+	s := testkit.NewSigner(t)
+	kp, _ := signing.NewKey(signing.KindActor)
+	id, _ := kp.PublicKey()
+	echo := testkit.WAT(t, "host/testdata/echo.wat")
+	for rev := 1; rev <= 2; rev++ {
+		push(t, c, s.SignClaims(t, echo, signing.Claims{ID: id, Name: "echo", Revision: rev}))
+	}
+	app := "name: up\nversion: VERSION\nactors:\n  - {name: api, ref: REF, instances: 4}\n"
+	for _, step := range []struct{ version, ref string }{{"v1", "echo:r1"}, {"v2", "echo:r2"}, {"v3", "echo:r1"}} {
+		deploy(t, c, strings.NewReplacer("VERSION", step.version, "REF", step.ref).Replace(app))
+		waitState(t, c, "up", lattice.AppDeployed, 30*time.Second)
+		hosts, _ := c.Hosts(ctx)
+		for _, h := range hosts {
+			if len(h.Actors) != 1 || h.Actors[0].ID != id || "echo:r"+fmt.Sprint(h.Actors[0].Revision) != step.ref || h.Actors[0].Instances != 2 {
+				t.Fatalf("%s: host %s runs %+v; want 2 instances of %s", step.version, h.Labels["name"], h.Actors, step.ref)
+			}
+		}
+		if out, err := c.Call(ctx, id, "Echo", []byte(step.version)); err != nil || string(out) != step.version {
+			t.Fatalf("%s: call: %q, %v", step.version, out, err)
+		}
 	}
 }

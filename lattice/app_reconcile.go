@@ -48,7 +48,7 @@ type CommandOp string
 const (
 	CmdPutLink       CommandOp = "put_link"
 	CmdStartProvider CommandOp = "start_provider"
-	CmdStartActor    CommandOp = "start_actor" // also upgrades in place when the host runs another revision
+	CmdStartActor    CommandOp = "start_actor" // only on a host that does not run the actor
 	CmdScaleActor    CommandOp = "scale_actor"
 	CmdStopActor     CommandOp = "stop_actor"
 	CmdStopProvider  CommandOp = "stop_provider"
@@ -434,6 +434,14 @@ func (r *appPass) actor(a ManifestActor, st *AppStatus) (ActorStatus, []LinkStat
 		AnnotationAppVersion: r.app.Manifest.Version,
 		AnnotationAppActor:   a.Name,
 	}
+	// Another module of the same actor (a new revision, or a rollback) is
+	// not started over the running one: a host given a module whose code it
+	// already runs only adds instances, and one with an older revision
+	// refuses it. Each such host stops the actor and then starts the
+	// manifest's module, one host at a time and only while every other host
+	// runs its share, so the actor keeps serving.
+	var replace []string
+	missing := false
 	for _, h := range r.hosts {
 		want := planned[h.ID]
 		o, has := own[h.ID]
@@ -442,8 +450,12 @@ func (r *appPass) actor(a ManifestActor, st *AppStatus) (ActorStatus, []LinkStat
 		} else if has {
 			as.Outdated += o.Instances
 		}
+		missing = missing || (want > 0 && !has)
 		switch {
-		case want > 0 && (!has || o.Ref != res.Digest):
+		case want > 0 && has && o.Ref != res.Digest:
+			replace = append(replace, h.ID)
+			inPlace = false
+		case want > 0 && !has:
 			r.add(Command{Op: CmdStartActor, Host: h.ID, Actor: a.Name, ActorID: res.ActorID, Ref: res.Digest, Instances: want, Annotations: maps.Clone(ann)})
 			inPlace = false
 		case want > 0 && o.Instances != want:
@@ -453,6 +465,9 @@ func (r *appPass) actor(a ManifestActor, st *AppStatus) (ActorStatus, []LinkStat
 			r.add(Command{Op: CmdStopActor, Host: h.ID, Actor: a.Name, ActorID: res.ActorID})
 			inPlace = false
 		}
+	}
+	if len(replace) > 0 && !missing {
+		r.add(Command{Op: CmdStopActor, Host: replace[0], Actor: a.Name, ActorID: res.ActorID})
 	}
 	// Roll forward: older modules of this actor stop once the new one
 	// runs everywhere it should.

@@ -224,11 +224,39 @@ func TestReconcile(t *testing.T) {
 			},
 		},
 		{
-			name:  "a new revision of the same actor upgrades in place",
+			name:  "a new revision of the same actor replaces it one host at a time",
 			apps:  shop(shopManifest("v2", 4), map[string]lattice.ResolvedRef{"shop-api:1": {Digest: "d2", ActorID: "MAPI"}}, kvLink),
 			hosts: shopRunning(2, 1, 1),
 			links: []spore.Link{kvLink},
-			want:  []string{"start shop api@d2 on c1 x1", "start shop api@d2 on e1 x2", "start shop api@d2 on e2 x1"},
+			want:  []string{"stop shop api MAPI on c1"},
+			state: lattice.AppDeploying,
+		},
+		{
+			name:  "a rollback to an older revision replaces one host at a time",
+			apps:  shop(shopManifest("v3", 4), map[string]lattice.ResolvedRef{"shop-api:1": {Digest: "d0", ActorID: "MAPI"}}, kvLink),
+			hosts: shopRunning(2, 1, 1),
+			links: []spore.Link{kvLink},
+			want:  []string{"stop shop api MAPI on c1"},
+			state: lattice.AppDeploying,
+		},
+		{
+			name: "the replaced host starts the older revision before the next host stops",
+			apps: shop(shopManifest("v3", 4), map[string]lattice.ResolvedRef{"shop-api:1": {Digest: "d0", ActorID: "MAPI"}}, kvLink),
+			hosts: []obsHost{
+				shopRunning(2, 1, 0)[0], shopRunning(2, 1, 0)[1], shopRunning(2, 1, 0)[2],
+			},
+			links: []spore.Link{kvLink},
+			want:  []string{"start shop api@d0 on c1 x1"},
+			state: lattice.AppDeploying,
+		},
+		{
+			name: "then the next",
+			apps: shop(shopManifest("v3", 4), map[string]lattice.ResolvedRef{"shop-api:1": {Digest: "d0", ActorID: "MAPI"}}, kvLink),
+			hosts: []obsHost{
+				shopRunning(2, 1, 0)[0], shopRunning(2, 1, 0)[1], shopRunning(2, 1, 0)[2].withActor("shop", "api", "MAPI", "d0", 1),
+			},
+			links: []spore.Link{kvLink},
+			want:  []string{"stop shop api MAPI on e1"},
 			state: lattice.AppDeploying,
 		},
 		{
