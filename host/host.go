@@ -62,8 +62,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // Load verifies a signed module, compiles it (or takes it from the cache) and
 // starts its warm instances. Loading a module whose identity already runs
-// here upgrades it when its revision is higher, returns the running actor
-// when the module is the same, and fails with ErrOlderRevision otherwise.
+// here upgrades it when its revision is higher (even when only the claims
+// changed, such as a new capability), returns the running actor when the
+// module and its claims are the same, and fails with ErrOlderRevision
+// otherwise.
 func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, error) {
 	claims, err := signing.Verify(module, h.cfg.verify)
 	if err != nil {
@@ -74,7 +76,7 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 	h.mu.RUnlock()
 	if old != nil {
 		switch {
-		case old.claims.Hash == claims.Hash:
+		case old.claims.Token == claims.Token:
 			return old, nil
 		case !signing.IsNewer(old.claims, claims):
 			return nil, fmt.Errorf("host: load %s revision %d: %s is at revision %d: %w",

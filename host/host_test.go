@@ -449,3 +449,34 @@ func TestGoActor(t *testing.T) {
 		t.Errorf("guest stdout not in the host log:\n%s", logs)
 	}
 }
+
+// TestResignUpgrades shows that re-signing the same code with a higher
+// revision is an upgrade: the new claims (here, a new capability) apply.
+func TestResignUpgrades(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig().WithRouter(host.RouterFunc(func(context.Context, *host.Call) ([]byte, error) {
+		return []byte("logged"), nil
+	})))
+	ctx := context.Background()
+	kp, _ := signing.NewKey(signing.KindActor)
+	id, _ := kp.PublicKey()
+	code := testkit.WAT(t, "host/testdata/hostcall.wat")
+	v1 := s.SignClaims(t, code, signing.Claims{ID: id, Name: "svc", Revision: 1})
+	v2 := s.SignClaims(t, code, signing.Claims{ID: id, Name: "svc", Revision: 2, Caps: []string{spore.ContractLogging}})
+	if _, err := h.Load(ctx, v1, host.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Invoke(ctx, "svc", spore.ContractLogging, nil); err == nil || !strings.Contains(err.Error(), "has no claim") {
+		t.Fatalf("revision 1 has no logging claim, yet: %v", err)
+	}
+	if _, err := h.Load(ctx, v1, host.Limits{}); err != nil {
+		t.Fatalf("loading the same signed module twice: %v", err)
+	}
+	a, err := h.Load(ctx, v2, host.Limits{})
+	if err != nil || a.Claims().Revision != 2 {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if out, err := h.Invoke(ctx, "svc", spore.ContractLogging, nil); err != nil || string(out) != "logged" {
+		t.Fatalf("after the upgrade: %q, %v", out, err)
+	}
+}

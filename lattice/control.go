@@ -205,7 +205,7 @@ func (n *Node) StartActor(ctx context.Context, req StartActor) (*ActorInfo, erro
 	n.mu.Lock()
 	prev := n.actors[claims.ID]
 	n.mu.Unlock()
-	if prev != nil && prev.actor.Claims().Hash == claims.Hash {
+	if prev != nil && prev.actor.Claims().Token == claims.Token {
 		want := prev.actor.Limits().MaxInstances + req.Instances
 		return n.ScaleActor(ctx, claims.ID, want)
 	}
