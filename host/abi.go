@@ -127,7 +127,7 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		if dl := inst.deadline(); !dl.IsZero() {
 			if cur, ok := dctx.Deadline(); !ok || dl.Before(cur) {
 				var cancel context.CancelFunc
-				dctx, cancel = context.WithDeadline(dctx, dl)
+				dctx, cancel = WithDeadline(dctx, dl)
 				defer cancel()
 			}
 		}

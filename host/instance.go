@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,10 +34,14 @@ type instance struct {
 	deadlineNs atomic.Int64
 	watched    bool
 	timedOut   atomic.Bool
-	canceled   atomic.Bool   // the caller gave up, rather than the deadline passing
-	stop       chan struct{} // closed once, by expire; the instance is then discarded
-	broken     bool
-	outputs    [2]*guestWriter
+	canceled   atomic.Bool // the caller gave up, rather than the deadline passing
+	// caller is the running call's context, which the watchdog checks for
+	// cancellation each tick; nil when idle.
+	callerMu sync.Mutex
+	caller   context.Context
+	stop     chan struct{} // closed once, by expire; the instance is then discarded
+	broken   bool
+	outputs  [2]*guestWriter
 
 	// The current invocation, valid while guestCall runs.
 	op       string
@@ -49,9 +54,9 @@ type instance struct {
 }
 
 // callCtx is the context a guest call runs under. The host functions find
-// their instance through it without an allocation per call. Its Done is nil
-// on purpose: the watchdog (or, for cancellable callers, context.AfterFunc)
-// stops the guest, and wazero must not close the module on its own.
+// their instance through it without an allocation per call. It ends only
+// when the watchdog stops the instance (on a deadline or the caller's
+// cancellation): see Done.
 type callCtx struct {
 	context.Context
 	inst *instance
@@ -159,7 +164,7 @@ func (inst *instance) expire() {
 }
 
 // run calls f under the actor's deadline (or the caller's, if sooner) and
-// aborts it if the caller cancels.
+// aborts it if the caller cancels, within a watchdog tick.
 func (inst *instance) run(ctx context.Context, f func() error) error {
 	if !inst.watched {
 		return f()
@@ -169,17 +174,18 @@ func (inst *instance) run(ctx context.Context, f func() error) error {
 	if dl, ok := ctx.Deadline(); ok && dl.UnixNano() < d {
 		d = dl.UnixNano()
 	}
+	// The watchdog also stops the call within a tick of the caller
+	// canceling: polling the context's Err costs the call two uncontended
+	// locks, where context.AfterFunc would arm its timer and register with
+	// its parent.
+	inst.callerMu.Lock()
+	inst.caller = ctx
+	inst.callerMu.Unlock()
 	inst.deadlineNs.Store(d)
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() {
-			if inst.deadlineNs.CompareAndSwap(d, 0) {
-				inst.canceled.Store(true)
-				inst.expire()
-			}
-		})
-		defer stop()
-	}
 	err := f()
+	inst.callerMu.Lock()
+	inst.caller = nil
+	inst.callerMu.Unlock()
 	if !inst.deadlineNs.CompareAndSwap(d, 0) && err == nil {
 		// Expired just as the call returned: the result stands, but the
 		// module is closed.

@@ -1,6 +1,8 @@
 package host
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,7 +11,8 @@ import (
 // watchdog enforces invocation deadlines for every instance of a host with
 // one goroutine and a coarse clock, instead of a timer per call: an
 // invocation then costs two atomic stores, not a clock read and a timer
-// reset and stop. Deadlines are kept to within one tick.
+// reset and stop. Deadlines are kept to within one tick, and so is a
+// caller's cancellation, which it checks on each tick.
 type watchdog struct {
 	tick time.Duration
 	now  atomic.Int64 // Unix nanoseconds, at most one tick old
@@ -46,7 +49,24 @@ func (w *watchdog) run() {
 			expired = expired[:0]
 			w.mu.Lock()
 			for inst := range w.insts {
-				if d := inst.deadlineNs.Load(); d != 0 && n >= d && inst.deadlineNs.CompareAndSwap(d, 0) {
+				d := inst.deadlineNs.Load()
+				if d == 0 {
+					continue
+				}
+				canceled := false
+				if n < d {
+					inst.callerMu.Lock()
+					caller := inst.caller
+					inst.callerMu.Unlock()
+					if caller == nil || caller.Err() == nil {
+						continue
+					}
+					canceled = errors.Is(caller.Err(), context.Canceled)
+				}
+				if inst.deadlineNs.CompareAndSwap(d, 0) {
+					if canceled {
+						inst.canceled.Store(true)
+					}
 					expired = append(expired, inst)
 				}
 			}

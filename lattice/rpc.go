@@ -105,7 +105,17 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 	}
 	key.Sign(inv)
 	data := inv.appendMsgpack(make([]byte, 0, inv.encodedSize()))
-	msg, err := nc.RequestWithContext(ctx, subject, data)
+	var (
+		msg *nats.Msg
+		err error
+	)
+	if dl, ok := host.DeadlineOnly(ctx); ok {
+		// Nothing but the deadline can end this call: a pooled timer
+		// waits for it, and the context's own timer is never made.
+		msg, err = nc.Request(subject, data, time.Until(dl))
+	} else {
+		msg, err = nc.RequestWithContext(ctx, subject, data)
+	}
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return nil, spore.NewError(spore.CodeUnavailable, noResponders(
@@ -159,7 +169,7 @@ func (e rpcEnd) serve(m *nats.Msg, handle func(ctx context.Context, inv *Invocat
 		e.event(EvtInvocationRejected, map[string]string{"subject": m.Subject, "reason": err.Error()})
 		return
 	}
-	ctx, cancel := context.WithDeadline(withTrace(e.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
+	ctx, cancel := host.WithDeadline(withTrace(e.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
 	defer cancel()
 	if inv.Blob != "" {
 		if inv.Payload, err = e.state.takeBlob(ctx, inv.Blob); err != nil {
