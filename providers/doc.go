@@ -23,4 +23,13 @@
 // Data enters a provider through Handle (actor to provider) or from outside
 // (an HTTP request, a NATS message), in which case the provider calls the
 // actor through Env.Invoke.
+//
+// # Helpers and tests
+//
+// The helpers in values.go (State, CheckKeys, BadLink, DurationValue,
+// SizeValue, ListValue, Decode, Encode, NotStarted, NoLink) keep the
+// built-in providers' checks and errors alike. Package providertest is the
+// conformance suite every provider passes. docs/providers.md has each
+// provider's link values, errors and limits, and how links are applied
+// across the lattice.
 package providers
