@@ -5,10 +5,8 @@ package logging
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-
-	"github.com/vmihailenco/msgpack/v5"
+	"sync"
 
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/providers"
@@ -21,11 +19,16 @@ func init() { providers.Register(Name, func() providers.Provider { return &Provi
 
 // Provider writes actors' log entries to the host log.
 type Provider struct {
-	log *slog.Logger
+	mu    sync.RWMutex
+	state providers.State
+	log   *slog.Logger
 }
 
 // Interface guards
-var _ providers.Provider = (*Provider)(nil)
+var (
+	_ providers.Provider      = (*Provider)(nil)
+	_ providers.LinkValidator = (*Provider)(nil)
+)
 
 // Name implements providers.Provider.
 func (*Provider) Name() string { return Name }
@@ -35,6 +38,11 @@ func (*Provider) Contract() string { return spore.ContractLogging }
 
 // Start implements providers.Provider.
 func (p *Provider) Start(_ context.Context, env providers.Env) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.state.Start(p); err != nil {
+		return err
+	}
 	p.log = env.Log
 	if p.log == nil {
 		p.log = slog.Default()
@@ -42,9 +50,21 @@ func (p *Provider) Start(_ context.Context, env providers.Env) error {
 	return nil
 }
 
-// PutLink implements providers.Provider. Logging needs no link; one is
-// accepted and ignored.
-func (*Provider) PutLink(context.Context, spore.Link) error { return nil }
+// ValidateLink implements providers.LinkValidator. Logging needs no link;
+// one is accepted, but it has no values to give.
+func (p *Provider) ValidateLink(l spore.Link) error {
+	return providers.CheckKeys(p, l)
+}
+
+// PutLink implements providers.Provider. A link changes nothing.
+func (p *Provider) PutLink(_ context.Context, l spore.Link) error {
+	if err := p.ValidateLink(l); err != nil {
+		return err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.state.Check(p)
+}
 
 // DeleteLink implements providers.Provider.
 func (*Provider) DeleteLink(context.Context, spore.Link) error { return nil }
@@ -54,19 +74,27 @@ func (p *Provider) Handle(ctx context.Context, req *providers.Request) ([]byte, 
 	if req.Operation != spore.OpLoggingWrite {
 		return nil, providers.UnknownOperation(p, req.Operation)
 	}
-	if p.log == nil {
-		return nil, fmt.Errorf("logging: %w", providers.ErrNotStarted)
+	p.mu.RLock()
+	err, log := p.state.Check(p), p.log
+	p.mu.RUnlock()
+	if err != nil {
+		return nil, err
 	}
 	var e spore.LogEntry
-	if err := msgpack.Unmarshal(req.Payload, &e); err != nil {
-		return nil, spore.Errorf(spore.CodeBadRequest, "logging: %s payload: %w", req.Operation, err)
+	if err := providers.Decode(p, req.Operation, req.Payload, &e); err != nil {
+		return nil, err
 	}
-	p.log.Log(ctx, level(e.Level), e.Text, "actor", req.ActorName, "id", req.ActorID, "stream", "log")
+	log.Log(ctx, level(e.Level), e.Text, "actor", req.ActorName, "id", req.ActorID, "stream", "log")
 	return nil, nil
 }
 
 // Stop implements providers.Provider.
-func (*Provider) Stop(context.Context) error { return nil }
+func (p *Provider) Stop(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.state.Stop()
+	return nil
+}
 
 func level(s string) slog.Level {
 	switch s {
