@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/spore-run/spore"
 )
 
@@ -41,13 +39,7 @@ func (ls *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, spore.CodeBadRequest, "reading the request body: %v", err)
 		return
 	}
-	payload, err := msgpack.Marshal(&spore.HTTPRequest{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: requestHeader(r), Body: body,
-	})
-	if err != nil {
-		fail(w, http.StatusInternalServerError, spore.CodeInternal, "encoding the request: %v", err)
-		return
-	}
+	payload := appendRequest(make([]byte, 0, 256+len(body)), r, body)
 	ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
 	out, err := ls.p.env.Invoke(ctx, rt.link.ActorID, spore.OpHTTPHandleRequest, payload)
 	timedOut := ctx.Err() == context.DeadlineExceeded
@@ -85,19 +77,6 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// requestHeader is every header of the request, Host included (net/http
-// keeps it apart).
-func requestHeader(r *http.Request) map[string][]string {
-	h := make(map[string][]string, len(r.Header)+1)
-	for k, v := range r.Header {
-		h[k] = v
-	}
-	if r.Host != "" {
-		h["Host"] = []string{r.Host}
-	}
-	return h
-}
-
 // actorFailed answers for an actor that could not answer: 504 when it ran
 // out of time, 503 when nothing serves it, 502 otherwise.
 func actorFailed(w http.ResponseWriter, r *http.Request, rt *route, err error, timedOut bool) {
@@ -118,8 +97,8 @@ func actorFailed(w http.ResponseWriter, r *http.Request, rt *route, err error, t
 // writeResponse decodes the actor's answer and writes it. A malformed
 // answer or a status outside 200-599 is the actor's failure: 502.
 func writeResponse(w http.ResponseWriter, actorID string, out []byte) {
-	var resp spore.HTTPResponse
-	if err := msgpack.Unmarshal(out, &resp); err != nil {
+	resp, err := decodeResponse(out)
+	if err != nil {
 		fail(w, http.StatusBadGateway, spore.CodeActorFailed, "actor %s returned a malformed response: %v", actorID, err)
 		return
 	}
