@@ -19,9 +19,11 @@ import (
 func TestConformance(t *testing.T) {
 	entry, _ := msgpack.Marshal(&spore.LogEntry{Level: "info", Text: "hi"})
 	providertest.Run(t, providertest.Suite{
-		New:      func() providers.Provider { return &logging.Provider{} },
-		Env:      func(*testing.T) providers.Env { return providers.Env{Log: providertest.Quiet} },
-		Link:     func(_ *testing.T, id string) spore.Link { return spore.Link{ActorID: id, Contract: spore.ContractLogging, Provider: logging.Name} },
+		New: func() providers.Provider { return &logging.Provider{} },
+		Env: func(*testing.T) providers.Env { return providers.Env{Log: providertest.Quiet} },
+		Link: func(_ *testing.T, id string) spore.Link {
+			return spore.Link{ActorID: id, Contract: spore.ContractLogging, Provider: logging.Name}
+		},
 		Actors:   []string{"actor-one", "actor-two"},
 		Unlinked: true,
 		InEffect: func(_ *testing.T, p providers.Provider, l spore.Link) error {
