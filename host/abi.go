@@ -72,6 +72,20 @@ func (inst *instance) read(mod api.Module, what string, ptr, n uint32) []byte {
 	return append([]byte(nil), b...)
 }
 
+// readString reads a string out of guest memory. A guest names the same
+// targets and operations call after call, so when the bytes are those of
+// the last string read into last, that string is reused, not allocated.
+func (inst *instance) readString(mod api.Module, what string, ptr, n uint64, last *string) string {
+	b, ok := mod.Memory().Read(api.DecodeU32(ptr), api.DecodeU32(n))
+	if !ok {
+		inst.faultf("%w: %s at %d, %d bytes, memory is %d bytes", ErrBadPointer, what, api.DecodeU32(ptr), api.DecodeU32(n), mod.Memory().Size())
+	}
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
+}
+
 func (inst *instance) write(mod api.Module, what string, ptr uint32, b []byte) {
 	if !mod.Memory().Write(ptr, b) {
 		inst.faultf("%w: %s at %d, %d bytes, memory is %d bytes", ErrBadPointer, what, ptr, len(b), mod.Memory().Size())
@@ -109,9 +123,9 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 	inst := mustInstance(ctx)
 	call := &Call{
 		Actor:     inst.actor,
-		Binding:   spore.LinkName(string(inst.read(mod, "__host_call binding", api.DecodeU32(stack[0]), api.DecodeU32(stack[1])))),
-		Namespace: string(inst.read(mod, "__host_call namespace", api.DecodeU32(stack[2]), api.DecodeU32(stack[3]))),
-		Operation: string(inst.read(mod, "__host_call operation", api.DecodeU32(stack[4]), api.DecodeU32(stack[5]))),
+		Binding:   spore.LinkName(inst.readString(mod, "__host_call binding", stack[0], stack[1], &inst.lastBinding)),
+		Namespace: inst.readString(mod, "__host_call namespace", stack[2], stack[3], &inst.lastNamespace),
+		Operation: inst.readString(mod, "__host_call operation", stack[4], stack[5], &inst.lastOperation),
 		Payload:   inst.read(mod, "__host_call payload", api.DecodeU32(stack[6]), api.DecodeU32(stack[7])),
 	}
 	inst.hostResp, inst.hostErr = nil, nil
@@ -126,9 +140,9 @@ func hostCall(ctx context.Context, mod api.Module, stack []uint64) {
 		dctx := inst.cc.Context
 		if dl := inst.deadline(); !dl.IsZero() {
 			if cur, ok := dctx.Deadline(); !ok || dl.Before(cur) {
-				var cancel context.CancelFunc
-				dctx, cancel = WithDeadline(dctx, dl)
-				defer cancel()
+				c := NewDeadlineContext(dctx, dl)
+				defer c.Cancel()
+				dctx = c
 			}
 		}
 		resp, err = h.dispatch(dctx, call)

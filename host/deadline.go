@@ -7,35 +7,48 @@ import (
 	"time"
 )
 
-// WithDeadline is context.WithDeadline for an invocation's path: the
-// context it returns reports its deadline at once, and Err works at once,
-// but the timer behind Done is made only when something asks for Done. An
-// invocation that finds a free instance and answers in time, the common
-// case, then costs no timer, no allocation of one and no cancellation
-// bookkeeping in the parent; the host's watchdog keeps the guest to the
-// deadline without one. Call cancel when the invocation is over.
+// DeadlineContext is context.WithDeadline for an invocation's path: it
+// reports its deadline at once, and Err works at once, but the timer behind
+// Done is made only when something asks for Done. An invocation that finds
+// a free instance and answers in time, the common case, then costs no
+// timer, no allocation of one and no cancellation bookkeeping in the
+// parent; the host's watchdog keeps the guest to the deadline without one.
+// Call Cancel when the invocation is over.
 //
-//	ctx, cancel := host.WithDeadline(parent, time.Now().Add(time.Second))
-//	defer cancel()
+//	ctx := host.NewDeadlineContext(parent, time.Now().Add(time.Second))
+//	defer ctx.Cancel()
 //	out, err := actor.Invoke(ctx, "Op", payload)
-func WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
+//
+// Once armed (by Done), it defers to a context.WithDeadline made then, so
+// that children find it and register with it as with any cancelable
+// context.
+type DeadlineContext struct {
+	parent context.Context
+	d      time.Time
+	armed  atomic.Pointer[armedCtx]
+	mu     sync.Mutex // serializes arming and Cancel
+	done   bool       // Cancel was called
+}
+
+// NewDeadlineContext returns a context that ends at d, or sooner with
+// parent.
+func NewDeadlineContext(parent context.Context, d time.Time) *DeadlineContext {
 	if cur, ok := parent.Deadline(); ok && cur.Before(d) {
 		d = cur
 	}
-	c := &deadlineCtx{parent: parent, d: d}
-	return c, c.cancel
+	return &DeadlineContext{parent: parent, d: d}
 }
 
-// DeadlineOnly reports the deadline of a context from WithDeadline that can
+// DeadlineOnly reports the deadline of a DeadlineContext that can
 // end only at that deadline (no parent of it can be canceled) and whose
 // timer nothing has armed. A caller that would wait on its Done may instead
 // wait with a timer of its own until then, and leave it unarmed.
 func DeadlineOnly(ctx context.Context) (time.Time, bool) {
-	c, ok := ctx.(*deadlineCtx)
+	c, ok := ctx.(*DeadlineContext)
 	if !ok || c.armed.Load() != nil {
 		return time.Time{}, false
 	}
-	if p, ok := c.parent.(*deadlineCtx); ok {
+	if p, ok := c.parent.(*DeadlineContext); ok {
 		if _, ok := DeadlineOnly(p); !ok {
 			return time.Time{}, false
 		}
@@ -45,25 +58,14 @@ func DeadlineOnly(ctx context.Context) (time.Time, bool) {
 	return c.d, true
 }
 
-// deadlineCtx is what WithDeadline returns. Once armed (by Done), it
-// defers to a context.WithDeadline made then, so that children find it and
-// register with it as with any cancelable context.
-type deadlineCtx struct {
-	parent context.Context
-	d      time.Time
-	armed  atomic.Pointer[armedCtx]
-	mu     sync.Mutex // serializes arming and cancel
-	done   bool       // cancel was called
-}
-
 type armedCtx struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
-func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.d, true }
+func (c *DeadlineContext) Deadline() (time.Time, bool) { return c.d, true }
 
-func (c *deadlineCtx) Done() <-chan struct{} {
+func (c *DeadlineContext) Done() <-chan struct{} {
 	if a := c.armed.Load(); a != nil {
 		return a.ctx.Done()
 	}
@@ -81,7 +83,7 @@ func (c *deadlineCtx) Done() <-chan struct{} {
 	return a.ctx.Done()
 }
 
-func (c *deadlineCtx) Err() error {
+func (c *DeadlineContext) Err() error {
 	if a := c.armed.Load(); a != nil {
 		return a.ctx.Err()
 	}
@@ -97,14 +99,15 @@ func (c *deadlineCtx) Err() error {
 	return c.parent.Err()
 }
 
-func (c *deadlineCtx) Value(key any) any {
+func (c *DeadlineContext) Value(key any) any {
 	if a := c.armed.Load(); a != nil {
 		return a.ctx.Value(key)
 	}
 	return c.parent.Value(key)
 }
 
-func (c *deadlineCtx) cancel() {
+// Cancel ends the context, and stops its timer if it has one.
+func (c *DeadlineContext) Cancel() {
 	c.mu.Lock()
 	c.done = true
 	a := c.armed.Load()
@@ -114,4 +117,4 @@ func (c *deadlineCtx) cancel() {
 	}
 }
 
-func (c *deadlineCtx) String() string { return "host.WithDeadline(" + c.d.String() + ")" }
+func (c *DeadlineContext) String() string { return "host.DeadlineContext(" + c.d.String() + ")" }

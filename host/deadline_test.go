@@ -15,9 +15,14 @@ import (
 
 type ctxKey struct{}
 
-// TestWithDeadline: the lazy deadline context behaves as one from
+func withDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
+	c := host.NewDeadlineContext(parent, d)
+	return c, c.Cancel
+}
+
+// TestDeadlineContext: the lazy deadline context behaves as one from
 // context.WithDeadline, whether or not its timer was ever armed.
-func TestWithDeadline(t *testing.T) {
+func TestDeadlineContext(t *testing.T) {
 	soon := func() time.Time { return time.Now().Add(50 * time.Millisecond) }
 	later := func() time.Time { return time.Now().Add(time.Hour) }
 	tests := []struct {
@@ -50,7 +55,7 @@ func TestWithDeadline(t *testing.T) {
 			parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
 			defer cancelParent()
 			d := tt.d()
-			ctx, cancel := host.WithDeadline(parent, d)
+			ctx, cancel := withDeadline(parent, d)
 			defer cancel()
 			if got, ok := ctx.Deadline(); !ok || !got.Equal(d) {
 				t.Fatalf("Deadline() = %v, %v; want %v", got, ok, d)
@@ -68,7 +73,7 @@ func TestWithDeadline(t *testing.T) {
 		parent, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		pd, _ := parent.Deadline()
-		ctx, cancel2 := host.WithDeadline(parent, pd.Add(time.Hour))
+		ctx, cancel2 := withDeadline(parent, pd.Add(time.Hour))
 		defer cancel2()
 		if got, _ := ctx.Deadline(); !got.Equal(pd) {
 			t.Fatalf("Deadline() = %v, want the parent's %v", got, pd)
@@ -89,13 +94,13 @@ func TestDeadlineOnly(t *testing.T) {
 	d := time.Now().Add(time.Hour)
 	cancelable, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	background, c1 := host.WithDeadline(context.WithValue(context.Background(), ctxKey{}, 1), d)
+	background, c1 := withDeadline(context.WithValue(context.Background(), ctxKey{}, 1), d)
 	defer c1()
-	nested, c2 := host.WithDeadline(background, d)
+	nested, c2 := withDeadline(background, d)
 	defer c2()
-	overCancelable, c3 := host.WithDeadline(cancelable, d)
+	overCancelable, c3 := withDeadline(cancelable, d)
 	defer c3()
-	armed, c4 := host.WithDeadline(context.Background(), d)
+	armed, c4 := withDeadline(context.Background(), d)
 	defer c4()
 	armed.Done()
 	tests := []struct {
@@ -140,7 +145,7 @@ func TestCallerStopsGuest(t *testing.T) {
 			return context.WithTimeout(context.Background(), 200*time.Millisecond)
 		}, false, "deadline exceeded"},
 		{"caller's deadline (host.WithDeadline)", func() (context.Context, context.CancelFunc) {
-			return host.WithDeadline(context.Background(), time.Now().Add(200*time.Millisecond))
+			return withDeadline(context.Background(), time.Now().Add(200*time.Millisecond))
 		}, false, "deadline exceeded"},
 	}
 	for _, tt := range tests {

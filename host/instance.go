@@ -51,6 +51,10 @@ type instance struct {
 	hostResp []byte
 	hostErr  []byte
 	fault    error // the first ABI misuse, which also traps the call
+
+	// The strings of the last host call, reused by the next one that
+	// names the same (see readString).
+	lastBinding, lastNamespace, lastOperation string
 }
 
 // callCtx is the context a guest call runs under. The host functions find

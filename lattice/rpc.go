@@ -54,7 +54,7 @@ func (n *Node) Route(ctx context.Context, call *host.Call) ([]byte, error) {
 		return out, err
 	}
 	id, err := n.claims.resolve(call.Namespace)
-	if spore.CodeOf(err) == spore.CodeNotFound {
+	if err != nil && spore.CodeOf(err) == spore.CodeNotFound {
 		// Claims recorded a moment ago may not have reached the mirror.
 		id, err = n.state.ResolveActor(ctx, call.Namespace)
 	}
@@ -169,8 +169,8 @@ func (e rpcEnd) serve(m *nats.Msg, handle func(ctx context.Context, inv *Invocat
 		e.event(EvtInvocationRejected, map[string]string{"subject": m.Subject, "reason": err.Error()})
 		return
 	}
-	ctx, cancel := host.WithDeadline(withTrace(e.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
-	defer cancel()
+	ctx := host.NewDeadlineContext(withTrace(e.ctx, inv.Trace), inv.deadline(DefaultCallTimeout))
+	defer ctx.Cancel()
 	if inv.Blob != "" {
 		if inv.Payload, err = e.state.takeBlob(ctx, inv.Blob); err != nil {
 			e.reply(ctx, m, inv, nil, err)
