@@ -70,13 +70,11 @@ var bucketName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Provider serves spore:keyvalue. The zero value is ready to Start.
 type Provider struct {
-	mu      sync.RWMutex
-	state   providers.State
-	env     providers.Env
-	js      *jsBackend
-	redis   *redisBackend
-	links   map[string]*binding // by link key
-	stopped bool
+	mu    sync.RWMutex
+	state providers.State
+	js    *jsBackend
+	redis *redisBackend
+	links map[string]*binding // by link key
 }
 
 // binding is one applied link: its configuration and the store it uses.
@@ -120,7 +118,6 @@ func (p *Provider) Start(_ context.Context, env providers.Env) error {
 	if err := p.state.Start(p); err != nil {
 		return err
 	}
-	p.env = env
 	p.js = &jsBackend{nc: env.NATS, lattice: env.Lattice, buckets: map[string]*jsStore{}}
 	p.redis = &redisBackend{clients: map[string]*redisClient{}}
 	p.links = map[string]*binding{}
@@ -199,17 +196,17 @@ func (p *Provider) PutLink(ctx context.Context, l spore.Link) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.state.Check(p); err != nil {
-		release(rb, c, st)
+		release(rb, c)
 		return err
 	}
 	if old := p.links[l.Key()]; old != nil {
-		release(rb, old.cfg, old.store)
+		release(rb, old.cfg)
 	}
 	p.links[l.Key()] = &binding{cfg: c, store: st}
 	return nil
 }
 
-func release(rb *redisBackend, c config, st store) {
+func release(rb *redisBackend, c config) {
 	if c.backend == BackendRedis {
 		rb.release(c.url)
 	}
@@ -221,7 +218,7 @@ func (p *Provider) DeleteLink(_ context.Context, l spore.Link) error {
 	defer p.mu.Unlock()
 	if b := p.links[l.Key()]; b != nil {
 		delete(p.links, l.Key())
-		release(p.redis, b.cfg, b.store)
+		release(p.redis, b.cfg)
 	}
 	return nil
 }
