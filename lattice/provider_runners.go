@@ -130,16 +130,7 @@ func applyAcrossRunners(ctx context.Context, nc *nats.Conn, subj Subjects, kv je
 	if err != nil {
 		return spore.Errorf(spore.CodeUnavailable, "lattice: link: find where provider %s runs: %v", l.Provider, err)
 	}
-	errs := make([]error, len(runners))
-	var wg sync.WaitGroup
-	for i, r := range runners {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = runnerOp(ctx, nc, subj.HostCtl(r.HostID, OpLinkCheck), l, linkCheckTimeout)
-		}()
-	}
-	wg.Wait()
+	errs := onRunners(ctx, nc, subj, runners, OpLinkCheck, l, linkCheckTimeout)
 	var refused error
 	var applied []ProviderInfo
 	for i, err := range errs {
@@ -158,14 +149,7 @@ func applyAcrossRunners(ctx context.Context, nc *nats.Conn, subj Subjects, kv je
 		}
 	}
 	if refused != nil {
-		for _, r := range applied {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_ = runnerOp(ctx, nc, subj.HostCtl(r.HostID, OpLinkSync), l, 5*time.Second)
-			}()
-		}
-		wg.Wait()
+		onRunners(ctx, nc, subj, applied, OpLinkSync, l, 5*time.Second)
 	}
 	return refused
 }
@@ -173,19 +157,25 @@ func applyAcrossRunners(ctx context.Context, nc *nats.Conn, subj Subjects, kv je
 // syncRunners asks every runner of the link's provider to apply what the
 // store holds for it, so a deleted link ends before the caller hears back.
 func syncRunners(ctx context.Context, nc *nats.Conn, subj Subjects, kv jetstream.KeyValue, l spore.Link) {
-	runners, err := runnersOf(ctx, kv, l.Provider)
-	if err != nil {
-		return
+	if runners, err := runnersOf(ctx, kv, l.Provider); err == nil {
+		onRunners(ctx, nc, subj, runners, OpLinkSync, l, 5*time.Second)
 	}
+}
+
+// onRunners sends op with the link to every runner at once and returns
+// each one's outcome, in order.
+func onRunners(ctx context.Context, nc *nats.Conn, subj Subjects, runners []ProviderInfo, op string, l spore.Link, timeout time.Duration) []error {
+	errs := make([]error, len(runners))
 	var wg sync.WaitGroup
-	for _, r := range runners {
+	for i, r := range runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = runnerOp(ctx, nc, subj.HostCtl(r.HostID, OpLinkSync), l, 5*time.Second)
+			errs[i] = runnerOp(ctx, nc, subj.HostCtl(r.HostID, op), l, timeout)
 		}()
 	}
 	wg.Wait()
+	return errs
 }
 
 func describeRunner(pi ProviderInfo) string {
