@@ -238,3 +238,19 @@ func TestThroughActor(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// FuzzHandle: requests decoded from arbitrary bytes; the only allowed host
+// refuses connections, so nothing leaves the machine.
+func FuzzHandle(f *testing.F) {
+	p := &httpclient.Provider{}
+	if err := p.Start(context.Background(), providers.Env{}); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { p.Stop(context.Background()) })
+	l := link("MFUZZ", "allowed_hosts", "127.0.0.1:1", "timeout", "1s")
+	if err := p.PutLink(context.Background(), l); err != nil {
+		f.Fatal(err)
+	}
+	seed, _ := msgpack.Marshal(&spore.OutboundRequest{Method: "GET", URL: "http://127.0.0.1:1/x", Header: map[string][]string{"A": {"b"}}})
+	providertest.FuzzHandle(f, p, l, []string{spore.OpHTTPClientRequest}, seed)
+}

@@ -110,7 +110,7 @@ func start(t *testing.T, env providers.Env) *keyvalue.Provider {
 	return p
 }
 
-func put(t *testing.T, p providers.Provider, l spore.Link) {
+func put(t testing.TB, p providers.Provider, l spore.Link) {
 	t.Helper()
 	if err := p.PutLink(context.Background(), l); err != nil {
 		t.Fatal(err)
@@ -414,4 +414,21 @@ func TestThroughActor(t *testing.T) {
 		!strings.Contains(err.Error(), `link name "other"`) {
 		t.Fatalf("other link name: %v", err)
 	}
+}
+
+// FuzzHandle: every operation with payloads decoded from arbitrary bytes,
+// on a real JetStream bucket.
+func FuzzHandle(f *testing.F) {
+	n := providertest.StartNATS(f, "")
+	p := &keyvalue.Provider{}
+	if err := p.Start(context.Background(), providers.Env{NATS: n.Connect(f), Lattice: "fuzz"}); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { p.Stop(context.Background()) })
+	l := link("MFUZZ", nil)
+	put(f, p, l)
+	key, _ := msgpack.Marshal("k.e y")
+	set, _ := msgpack.Marshal(&spore.SetRequest{Key: "k", Value: []byte("1")})
+	incr, _ := msgpack.Marshal(&spore.IncrementRequest{Key: "k", Delta: 2})
+	providertest.FuzzHandle(f, p, l, []string{spore.OpKVGet, spore.OpKVSet, spore.OpKVDelete, spore.OpKVExists, spore.OpKVIncrement, spore.OpKVKeys}, key, set, incr)
 }

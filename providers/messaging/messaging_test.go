@@ -72,7 +72,7 @@ func (w *world) count(id string) int {
 	return w.got[id]
 }
 
-func put(t *testing.T, p providers.Provider, l spore.Link) {
+func put(t testing.TB, p providers.Provider, l spore.Link) {
 	t.Helper()
 	if err := p.PutLink(context.Background(), l); err != nil {
 		t.Fatal(err)
@@ -338,4 +338,21 @@ func TestOtherNATS(t *testing.T) {
 	if _, err := broker.Connect(t).Request("ext.in", providertest.Answer([]byte("still")), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzHandle: publishes and requests decoded from arbitrary bytes, on a
+// real NATS server.
+func FuzzHandle(f *testing.F) {
+	n := providertest.StartNATS(f, "")
+	p := &messaging.Provider{}
+	env := providers.Env{NATS: n.Connect(f), Invoke: func(context.Context, string, string, []byte) ([]byte, error) { return nil, nil }}
+	if err := p.Start(context.Background(), env); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { p.Stop(context.Background()) })
+	l := link("MFUZZ")
+	put(f, p, l)
+	pub, _ := msgpack.Marshal(&spore.Message{Subject: "fuzz.x", ReplyTo: "fuzz.r", Body: []byte("b")})
+	req, _ := msgpack.Marshal(&spore.RequestMessage{Subject: "fuzz.y", TimeoutMs: 10})
+	providertest.FuzzHandle(f, p, l, []string{spore.OpMsgPublish, spore.OpMsgRequest}, pub, req)
 }
