@@ -150,6 +150,9 @@ type rpcEnd struct {
 	key   *ClusterKey
 	log   *slog.Logger
 	event func(typ string, data any)
+	// replies, when set, carries the results instead of the connection
+	// the invocation came on.
+	replies *nats.Conn
 }
 
 func (n *Node) rpcEnd() rpcEnd {
@@ -202,7 +205,12 @@ func (e rpcEnd) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []b
 	} else {
 		res.Payload = out
 	}
-	_ = m.Respond(res.appendMsgpack(make([]byte, 0, len(res.Payload)+64)))
+	data := res.appendMsgpack(make([]byte, 0, len(res.Payload)+64))
+	if e.replies != nil {
+		_ = e.replies.Publish(m.Reply, data)
+		return
+	}
+	_ = m.Respond(data)
 }
 
 // noResponders is the message of an invocation nobody took; errors.Is
