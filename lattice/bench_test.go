@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -55,7 +56,8 @@ func init() {
 // throughput; p50-µs and p99-µs are latency percentiles of the calls; cpu-µs
 // is the process's CPU time (user+system, every goroutine: both hosts, the
 // NATS server and the callers) per call, which a busy machine disturbs less
-// than wall time.
+// than wall time; reads/op and writes/op count the process's system calls
+// (sockets, mostly) per call.
 //
 //	go test -run '^$' -bench RPC -benchtime 2s -rounds 5 ./lattice/
 func BenchmarkRPC(b *testing.B) {
@@ -118,7 +120,7 @@ func BenchmarkRPC(b *testing.B) {
 		for _, ct := range contenders {
 			b.Run(ct.name, func(b *testing.B) {
 				b.ReportAllocs()
-				cpu0 := cpuTime()
+				cpu0, r0, w0 := cpuTime(), syscalls("syscr"), syscalls("syscw")
 				b.ResetTimer()
 				lat, err := measure(b.N, ct.call, len(payload))
 				b.StopTimer()
@@ -126,6 +128,10 @@ func BenchmarkRPC(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op")
+				if r0 >= 0 {
+					b.ReportMetric(float64(syscalls("syscr")-r0)/float64(b.N), "reads/op")
+					b.ReportMetric(float64(syscalls("syscw")-w0)/float64(b.N), "writes/op")
+				}
 				b.ReportMetric(percentile(lat, 50), "p50-µs")
 				b.ReportMetric(percentile(lat, 99), "p99-µs")
 			})
@@ -189,6 +195,23 @@ func percentile(sorted []time.Duration, p int) float64 {
 		return 0
 	}
 	return float64(sorted[(len(sorted)-1)*p/100]) / 1e3
+}
+
+// syscalls is a counter of /proc/self/io (syscr: read system calls, syscw:
+// write system calls), or -1 where there is none. Fewer per call means more
+// messages shared each socket read or write.
+func syscalls(counter string) int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, counter+": "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return -1
 }
 
 // cpuTime is the CPU time this process used so far, user and system.
