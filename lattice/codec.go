@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -296,6 +297,32 @@ func (r *mpReader) spError() (*spore.Error, error) {
 		}
 	}
 	return &spore.Error{Code: spore.Code(code), Message: msg}, nil
+}
+
+// encBufs holds encoding buffers: NATS copies a message into its
+// connection's buffer before Publish or Request returns, so one buffer
+// serves call after call.
+var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf is the largest buffer kept for reuse; a large payload's
+// buffer goes to the garbage collector.
+const maxPooledBuf = 64 << 10
+
+// getBuf returns an empty buffer with room for n bytes; putBuf gives it
+// back once its contents were published.
+func getBuf(n int) *[]byte {
+	b := encBufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, 0, n)
+	}
+	*b = (*b)[:0]
+	return b
+}
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= maxPooledBuf {
+		encBufs.Put(b)
+	}
 }
 
 // strFields gathers the string fields of one decode, to copy them out of

@@ -104,7 +104,8 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 		inv.Blob, inv.Payload = inv.ID, nil
 	}
 	key.Sign(inv)
-	data := inv.appendMsgpack(make([]byte, 0, inv.encodedSize()))
+	buf := getBuf(inv.encodedSize())
+	data := inv.appendMsgpack(*buf)
 	var (
 		msg *nats.Msg
 		err error
@@ -116,6 +117,8 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 	} else {
 		msg, err = nc.RequestWithContext(ctx, subject, data)
 	}
+	*buf = data
+	putBuf(buf)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
 		return nil, spore.NewError(spore.CodeUnavailable, noResponders(
@@ -205,12 +208,15 @@ func (e rpcEnd) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []b
 	} else {
 		res.Payload = out
 	}
-	data := res.appendMsgpack(make([]byte, 0, len(res.Payload)+64))
+	buf := getBuf(len(res.Payload) + 64)
+	data := res.appendMsgpack(*buf)
 	if e.replies != nil {
 		_ = e.replies.Publish(m.Reply, data)
-		return
+	} else {
+		_ = m.Respond(data)
 	}
-	_ = m.Respond(data)
+	*buf = data
+	putBuf(buf)
 }
 
 // noResponders is the message of an invocation nobody took; errors.Is
