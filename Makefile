@@ -44,8 +44,11 @@ cross: ## build spore for linux/arm64 and linux/arm (armv7)
 	GOOS=linux GOARCH=arm64 $(GO) build -o bin/spore-linux-arm64 ./cmd/spore
 	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -o bin/spore-linux-armv7 ./cmd/spore
 
-bench: ## run the benchmarks and write docs/benchmarks.md
+bench: ## run the benchmarks and write docs/benchmarks.md (about 10 minutes)
 	./bench/run.sh
+	./bench/lattice.sh
+	./bench/providers.sh
+	./bench/apps.sh
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	./scripts/fuzz.sh $${FUZZTIME:-10s}

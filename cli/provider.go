@@ -28,6 +28,7 @@ func providerTable(w io.Writer, ps []lattice.ProviderInfo) {
 func providerStartCommand(g *globals, lf *latticeFlags) *cobra.Command {
 	var (
 		linkName string
+		process  bool
 		place    *placement
 	)
 	cmd := &cobra.Command{
@@ -38,7 +39,11 @@ logging) on --host, or on the least loaded host whose labels hold every
 --constraint. It serves the links that name it, on every link name: actors on
 any host reach it across the lattice. --link-name is recorded as the
 annotation link_name (shown by 'provider ls'); it does not restrict the
-provider. Starting one that already runs on that host is not an error.`,
+provider. Starting one that already runs on that host is not an error.
+
+With --process the host runs the provider as a child process ('spore provider
+run') that it supervises: restarted with its links if it dies, and stopped
+with the host.`,
 		Example: `  spore provider start keyvalue --constraint zone=cloud`,
 		Args:    args(1, 1),
 		RunE: func(cmd *cobra.Command, a []string) error {
@@ -52,7 +57,7 @@ provider. Starting one that already runs on that host is not an error.`,
 				if err != nil {
 					return err
 				}
-				req := lattice.StartProvider{Name: a[0]}
+				req := lattice.StartProvider{Name: a[0], Process: process}
 				if linkName != "" {
 					req.Annotations = map[string]string{"link_name": linkName}
 				}
@@ -66,6 +71,7 @@ provider. Starting one that already runs on that host is not an error.`,
 		},
 	}
 	cmd.Flags().StringVar(&linkName, "link-name", "", "the link name this provider is meant for (recorded only; it serves every link name)")
+	cmd.Flags().BoolVar(&process, "process", false, "run it as a supervised child process of the host instead of in the host's process")
 	place = addPlacement(cmd)
 	return cmd
 }
@@ -112,7 +118,7 @@ func providerStopCommand(g *globals, lf *latticeFlags) *cobra.Command {
 func providerLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:     "ls",
-		Short:   "List the providers running in the lattice",
+		Short:   "List the providers running in the lattice, in hosts and as processes",
 		Example: `  spore provider ls`,
 		Args:    args(0, 0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -122,8 +128,21 @@ func providerLsCommand(g *globals, lf *latticeFlags) *cobra.Command {
 					return err
 				}
 				ps := []lattice.ProviderInfo{}
+				seen := map[string]bool{}
 				for _, h := range hosts {
-					ps = append(ps, h.Providers...)
+					for _, p := range h.Providers {
+						seen[p.Name+"@"+p.HostID] = true
+						ps = append(ps, p)
+					}
+				}
+				// Provider processes (supervised or started by hand with
+				// 'spore provider run') are in the runners registry only.
+				if runners, err := c.Providers(cmd.Context()); err == nil {
+					for _, p := range runners {
+						if !seen[p.Name+"@"+p.HostID] {
+							ps = append(ps, p)
+						}
+					}
 				}
 				sort.SliceStable(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
 				return g.emit(cmd, ps, func(w io.Writer) { providerTable(w, ps) })

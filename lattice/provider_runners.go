@@ -115,6 +115,9 @@ func runnersOf(ctx context.Context, kv jetstream.KeyValue, provider string) ([]P
 // their annotations say "process"). Unlike the hosts' inventories, it sees
 // provider processes started by hand.
 func (c *Client) Providers(ctx context.Context) ([]ProviderInfo, error) {
+	if err := c.needState(); err != nil {
+		return nil, err
+	}
 	kv, err := openProviderRegistry(ctx, c.state.js, c.subj.L)
 	if err != nil {
 		return nil, err

@@ -93,6 +93,15 @@ func StartServer(o ServerOptions) (*Server, error) {
 		}
 		opts.LeafNode.Host, opts.LeafNode.Port = lh, lp
 	}
+	// Refuse a port in use before the server opens the JetStream store: two
+	// servers must never share a data directory, not even for a moment.
+	if port > 0 {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("lattice: --nats-listen %s: %w (is another host running? give each its own --nats-listen and --data-dir)", o.Listen, err)
+		}
+		l.Close()
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("lattice: nats server: %w", err)
