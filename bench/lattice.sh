@@ -43,6 +43,14 @@ SPORE_BENCH_CONCURRENCY=$concurrency go test ./lattice -run '^$' -bench RPC -ben
 echo "bench/lattice.sh: $rpc1_cmd" >&2
 SPORE_BENCH_CONCURRENCY=1 go test ./lattice -run '^$' -bench RPC -benchtime 1s \
 	-rounds "$rounds" -timeout 60m | tee "$out/lattice-rpc1.txt"
+# CPU profiles of the floor and of the actor-to-actor call, for "Where the
+# time goes".
+prof_cmd="SPORE_BENCH_CONCURRENCY=$concurrency go test ./lattice -run '^\$' -bench 'RPC/(raw|spore-actor)' -benchtime 40000x -cpuprofile cpu.out"
+for c in raw-nats spore-actor-to-actor; do
+	echo "bench/lattice.sh: profiling $c" >&2
+	SPORE_BENCH_CONCURRENCY=$concurrency go test ./lattice -run '^$' -bench "RPC/$c" -benchtime 40000x \
+		-o "$out/lattice.test" -cpuprofile "$out/lattice-$c.cpu" -timeout 30m | tee "$out/lattice-$c.prof.txt"
+done
 echo "bench/lattice.sh: $start_cmd" >&2
 (cd bench && SPORE_BIN="$root/$out/spore" SPORE_STARTUP_ROUNDS=$rounds SPORE_STARTUP_OUT="$root/$out/lattice-startup.md" \
 	go test -run TestLatticeStartup -v -count=1 -timeout 60m .) | tee "$out/lattice-startup.txt"
@@ -112,6 +120,46 @@ table() {
 	done <"$sum"
 }
 
+# categories PROFILE: the share of each kind of work in a CPU profile, by
+# the function each sample was in: "name percent" lines.
+categories() {
+	go tool pprof -traces "$1" 2>/dev/null | awk '
+	/^-----------/ { inblock = 0; next }
+	!inblock && /^ +[0-9.]+(ns|us|µs|ms|s) / {
+		v = $1; u = v; sub(/[a-zµ]+$/, "", v); sub(/^[0-9.]+/, "", u)
+		v = v * (u == "s" ? 1000 : u == "ms" ? 1 : u == "ns" ? 1e-6 : 1e-3)
+		f = $2; inblock = 1
+		if (f ~ /[Ss]yscall|^internal\/poll\.|^net\./) c = "system calls (socket reads and writes)"
+		else if (f ~ /nats-server/) c = "nats-server"
+		else if (f ~ /nats%2ego|nats\.go|nats-io\/nuid/) c = "nats.go"
+		else if (f ~ /sha256|hmac/) c = "SHA-256 and HMAC (the token)"
+		else if (f ~ /wazero|_ExternalCode/) c = "wazero and guest code"
+		else if (f ~ /spore-run\/spore/) c = "Spore (host/, lattice/)"
+		else if (f ~ /^runtime\.(mallocgc|newobject|growslice|makeslice|memclr|nextFreeFast|heapSetType|(.*)[Ss]can|gc|.*[Mm]ark|.*[Ss]weep|wbBuf|bulkBarrier|findObject|greyobject|tryDefer|spanOf|.*span|mProf|deductAssist|typePointers)/) c = "Go runtime: allocation and GC"
+		else if (f ~ /^(runtime|internal\/|sync|time|memeqbody|indexbytebody|aeshashbody|cmpbody|memmove)/) c = "Go runtime: scheduling, channels, locks, maps, timers"
+		else c = "other"
+		t[c] += v; total += v
+	}
+	END { for (c in t) printf "%s\t%.1f\n", c, 100 * t[c] / total }' | sort -t "$(printf '\t')" -k2 -n -r
+}
+cpu_of() { awk '/^BenchmarkRPC/ { for (i = 3; i < NF; i += 2) if ($(i+1) == "cpu-µs/op") print $i }' "$1" | head -1; }
+where_table() {
+	local raw_cpu a2a_cpu
+	raw_cpu=$(cpu_of "$out/lattice-raw-nats.prof.txt")
+	a2a_cpu=$(cpu_of "$out/lattice-spore-actor-to-actor.prof.txt")
+	categories "$out/lattice-raw-nats.cpu" >"$out/lattice-raw-nats.cat"
+	categories "$out/lattice-spore-actor-to-actor.cpu" >"$out/lattice-spore-actor-to-actor.cat"
+	echo "| where the CPU goes, by the function each sample was in | raw-nats: share | µs/call | spore-actor-to-actor: share | µs/call |"
+	echo "|---|--:|--:|--:|--:|"
+	cut -f1 "$out/lattice-spore-actor-to-actor.cat" "$out/lattice-raw-nats.cat" | awk '!seen[$0]++' | while IFS= read -r c; do
+		r=$(awk -F'\t' -v c="$c" '$1 == c { print $2 }' "$out/lattice-raw-nats.cat")
+		a=$(awk -F'\t' -v c="$c" '$1 == c { print $2 }' "$out/lattice-spore-actor-to-actor.cat")
+		awk -v c="$c" -v r="${r:-0}" -v a="${a:-0}" -v rc="$raw_cpu" -v ac="$a2a_cpu" \
+			'BEGIN { printf "| %s | %.0f%% | %.1f | %.0f%% | %.1f |\n", c, r, r * rc / 100, a, a * ac / 100 }'
+	done
+	awk -v rc="$raw_cpu" -v ac="$a2a_cpu" 'BEGIN { printf "| **all** | 100%% | %.1f | 100%% | %.1f |\n", rc, ac }'
+}
+
 sum=$out/lattice-rpc.sum
 a2a_tp=$(field spore-actor-to-actor 9 "$sum")
 a2a_p50=$(field spore-actor-to-actor 10 "$sum")
@@ -166,7 +214,11 @@ $(table "$c1")
 
 ### Where the time goes
 
-Per actor-to-actor call, beyond raw NATS's one request and reply: two guest calls, each with wazero v1.12's watcher goroutine (started per call when modules are compiled with close-on-context-done, which Spore needs to stop looping guests; see the host section); the token (SHA-256 of the envelope's fields, then HMAC-SHA256; docs/protocol.md), made on A and checked on B; the envelope encoded on A and decoded on B, and the result back; the gate and the name lookup on A. The NATS traffic is the same two messages as raw's, but the slower each call, the fewer messages share a socket write, so NATS's own cost per call (the server's routing, the clients' flusher, system calls) rises too: CPU profiles put more than half of Spore's CPU per call in nats.go, nats-server and system calls. \`-cpuprofile\`, \`-mutexprofile\` and \`-blockprofile\` on the command above show it.
+CPU profiles of one run of each, $concurrency calls in flight (\`$prof_cmd\`); a sample counts for the function it was in, and *µs/call* is its share of that run's CPU per call.
+
+$(where_table)
+
+Per actor-to-actor call, beyond raw NATS's one request and reply, Spore does: two guest calls, one per host, each with the watcher goroutine wazero v1.12 starts per call when modules are compiled to be stoppable (Spore needs that to stop looping guests; see the host section), which the scheduling row shows; the token (SHA-256 of the envelope's fields, then HMAC-SHA256, as docs/protocol.md specifies), made on A and checked on B; the envelope encoded on A and decoded on B, and the result back; the gate and the name lookup on A. The NATS traffic is the same four socket deliveries as raw's, but the longer each call takes, the fewer messages share one read or write (the *reads/call* and *writes/call* columns), so NATS's own cost per call (the server's routing, the clients' flushers, the system calls) rises too.
 
 What the hot path does to stay cheap: envelopes and results are encoded by appending to one buffer and decoded without copying the payload, token or strings one by one (lattice/codec.go); the token is made and checked in pooled buffers without allocating; every RPC subscription of a host feeds one channel that idle workers read directly, so a message reaches the goroutine that runs it in one hand-off, as raw's callback does (lattice/rpcserver.go); invocation deadlines are \`host.DeadlineContext\`s, whose timer is made only if something waits on it, and the watchdog, not a timer per call, stops a guest whose caller cancels; a host call reuses the strings of the last one when the guest names the same target and operation.
 
