@@ -35,6 +35,10 @@ func hostError(ptr unsafe.Pointer)
 //go:wasmimport wapc __console_log
 func consoleLog(ptr unsafe.Pointer, n uint32)
 
+// reuse: the host copies what the guest hands it (a response, a host
+// call's payload) before returning, so the buffers can serve the next call.
+const reuse = true
+
 // opBuf holds the operation name of the current call; it is reused because
 // the name is only needed for the handler lookup.
 var opBuf []byte

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	spore "github.com/spore-run/spore"
 )
 
@@ -30,16 +28,49 @@ func Handle(op string, h Handler) {
 	handlers[op] = h
 }
 
+// respBuf holds the encoded response of HandleHTTP's handler.
+var respBuf buffer
+
+// buffer is a byte slice reused call after call on Wasm, where the host
+// copies what the guest hands it before returning. Natively each use starts
+// a new slice, so that what Dispatch returns, and the payloads a HostFunc
+// gets, stay the caller's.
+type buffer []byte
+
+// start returns the buffer emptied, to append to.
+func (b *buffer) start() []byte {
+	if reuse {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// keep keeps p, the buffer grown, for the next use, and returns it. A
+// buffer grown past maxKept is left to the garbage collector instead, so
+// one large response does not hold its memory for the instance's life.
+func (b *buffer) keep(p []byte) []byte {
+	if reuse {
+		*b = nil
+		if cap(p) <= maxKept {
+			*b = p
+		}
+	}
+	return p
+}
+
+// maxKept is the largest buffer kept for reuse.
+const maxKept = 64 << 10
+
 // HandleHTTP registers h for HttpServer.HandleRequest (contract
 // spore:httpserver). A nil response answers 200 with no body, and a zero
 // Status means 200, as with net/http.
 func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
 	Handle(spore.OpHTTPHandleRequest, func(payload []byte) ([]byte, error) {
-		var req spore.HTTPRequest
-		if err := msgpack.Unmarshal(payload, &req); err != nil {
+		req, err := decodeHTTPRequest(payload)
+		if err != nil {
 			return nil, fmt.Errorf("actor: %s: decode request: %w", spore.OpHTTPHandleRequest, err)
 		}
-		resp, err := h(&req)
+		resp, err := h(req)
 		if err != nil {
 			return nil, err
 		}
@@ -50,7 +81,7 @@ func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
 		if out.Status == 0 {
 			out.Status = 200
 		}
-		return msgpack.Marshal(&out)
+		return respBuf.keep(appendHTTPResponse(respBuf.start(), &out)), nil
 	})
 }
 
@@ -60,17 +91,18 @@ func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
 // subject, and may be empty.
 func HandleMessage(h func(*spore.Message) ([]byte, error)) {
 	Handle(spore.OpMsgHandleMessage, func(payload []byte) ([]byte, error) {
-		var msg spore.Message
-		if err := msgpack.Unmarshal(payload, &msg); err != nil {
+		msg, err := decodeMessage(payload)
+		if err != nil {
 			return nil, fmt.Errorf("actor: %s: decode message: %w", spore.OpMsgHandleMessage, err)
 		}
-		return h(&msg)
+		return h(msg)
 	})
 }
 
 // Dispatch runs the handler registered for op, as a call from the host would.
 // It is how actors are unit-tested without Wasm; see [SetHost] for their host
-// calls.
+// calls. On Wasm, the response of a [HandleHTTP] handler is written in a
+// buffer that the next such call reuses.
 func Dispatch(op string, payload []byte) ([]byte, error) {
 	h, ok := handlers[op]
 	if !ok {

@@ -41,6 +41,12 @@
 //     actor that wants to survive a panic recovers in its own handler.
 //   - The payload a handler receives is its own (one allocation per call);
 //     the response it returns is handed to the host without a copy.
+//   - The typed helpers encode and decode the contracts' MessagePack by hand,
+//     without reflection (msgpack's reflection was most of a Go guest's time
+//     per request). What they decode shares the payload's memory: the
+//     strings and body of an [spore.HTTPRequest], say, are views of it, so
+//     a handler that keeps one small string keeps the whole payload alive;
+//     copy it (strings.Clone) to keep it alone.
 //   - Off Wasm (any GOOS other than wasip1) the package builds a native
 //     fallback so actors can be unit-tested with go test: [Dispatch] runs a
 //     registered handler and [SetHost] plugs in a fake host for host calls.

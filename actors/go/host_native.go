@@ -3,6 +3,7 @@
 package actor
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -15,6 +16,9 @@ import (
 type HostFunc func(binding, namespace, operation string, payload []byte) ([]byte, error)
 
 var host atomic.Pointer[HostFunc]
+
+// reuse is false natively: see buffer.
+const reuse = false
 
 // SetHost installs h as the host for host calls made off Wasm and returns a
 // function that puts back the host it replaced:
@@ -41,7 +45,9 @@ func hostCall(binding, namespace, operation string, payload []byte) ([]byte, err
 	if err != nil {
 		return nil, &HostError{Binding: binding, Namespace: namespace, Operation: operation, Message: err.Error(), err: err}
 	}
-	return resp, nil
+	// A copy, as the host's response is on Wasm: what the SDK decodes from
+	// it aliases it, and a HostFunc may answer from a buffer it reuses.
+	return bytes.Clone(resp), nil
 }
 
 // ConsoleLog writes msg to the host log through waPC's __console_log. It

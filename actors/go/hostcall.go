@@ -3,8 +3,6 @@ package actor
 import (
 	"errors"
 	"fmt"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // ErrNoHost is the cause of a host call made off Wasm before [SetHost].
@@ -42,24 +40,25 @@ func Call(actor, operation string, payload []byte) ([]byte, error) {
 	return hostCall("", actor, operation, payload)
 }
 
-// invoke encodes in, makes a host call and decodes the response into out;
-// either may be nil (no payload, response ignored).
-func invoke(binding, contract, op string, in, out any) error {
-	var payload []byte
-	if in != nil {
-		var err error
-		if payload, err = msgpack.Marshal(in); err != nil {
-			return fmt.Errorf("actor: %s: encode: %w", op, err)
-		}
-	}
-	resp, err := hostCall(binding, contract, op, payload)
+// callBuf holds the payload of the host call being made.
+var callBuf buffer
+
+// invoke makes a host call with a payload that encode appends to the
+// buffer it is given.
+func invoke(binding, contract, op string, encode func([]byte) []byte) ([]byte, error) {
+	return hostCall(binding, contract, op, callBuf.keep(encode(callBuf.start())))
+}
+
+// call makes a host call as invoke does and reads the response with decode.
+func call[T any](binding, contract, op string, encode func([]byte) []byte, decode func([]byte) (T, error)) (T, error) {
+	resp, err := invoke(binding, contract, op, encode)
 	if err != nil {
-		return err
+		var zero T
+		return zero, err
 	}
-	if out != nil {
-		if err := msgpack.Unmarshal(resp, out); err != nil {
-			return fmt.Errorf("actor: %s: decode response: %w", op, err)
-		}
+	v, err := decode(resp)
+	if err != nil {
+		return v, fmt.Errorf("actor: %s: decode response: %w", op, err)
 	}
-	return nil
+	return v, nil
 }

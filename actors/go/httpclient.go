@@ -17,9 +17,5 @@ func HTTPClient(link string) HTTPClientLink { return HTTPClientLink{link: link} 
 // a response, not an error; errors are host errors (a host not allowed, a
 // connection failure).
 func (c HTTPClientLink) Do(req *spore.OutboundRequest) (*spore.HTTPResponse, error) {
-	var resp spore.HTTPResponse
-	if err := invoke(c.link, spore.ContractHTTPClient, spore.OpHTTPClientRequest, req, &resp); err != nil {
-		return nil, err
-	}
-	return &resp, nil
+	return call(c.link, spore.ContractHTTPClient, spore.OpHTTPClientRequest, func(b []byte) []byte { return appendOutboundRequest(b, req) }, decodeHTTPResponse)
 }

@@ -16,48 +16,46 @@ func KeyValue(link string) KeyValueLink { return KeyValueLink{link: link} }
 
 // Get returns the value of key, and whether the key exists.
 func (kv KeyValueLink) Get(key string) ([]byte, bool, error) {
-	var resp spore.GetResponse
-	if err := invoke(kv.link, spore.ContractKeyValue, spore.OpKVGet, key, &resp); err != nil {
+	r, err := call(kv.link, spore.ContractKeyValue, spore.OpKVGet, keyPayload(key), decodeGetResponse)
+	if err != nil {
 		return nil, false, err
 	}
-	return resp.Value, resp.Exists, nil
+	return r.Value, r.Exists, nil
 }
 
 // Set stores value under key. A ttl of zero or less means no expiry; a
 // positive ttl is rounded up to whole seconds.
 func (kv KeyValueLink) Set(key string, value []byte, ttl time.Duration) error {
 	req := spore.SetRequest{Key: key, Value: value, TTLSeconds: seconds(ttl)}
-	return invoke(kv.link, spore.ContractKeyValue, spore.OpKVSet, &req, nil)
+	_, err := invoke(kv.link, spore.ContractKeyValue, spore.OpKVSet, func(b []byte) []byte { return appendSetRequest(b, &req) })
+	return err
 }
 
 // Delete removes key and reports whether it existed.
 func (kv KeyValueLink) Delete(key string) (bool, error) {
-	var existed bool
-	err := invoke(kv.link, spore.ContractKeyValue, spore.OpKVDelete, key, &existed)
-	return existed, err
+	return call(kv.link, spore.ContractKeyValue, spore.OpKVDelete, keyPayload(key), decodeBool)
 }
 
 // Exists reports whether key exists.
 func (kv KeyValueLink) Exists(key string) (bool, error) {
-	var exists bool
-	err := invoke(kv.link, spore.ContractKeyValue, spore.OpKVExists, key, &exists)
-	return exists, err
+	return call(kv.link, spore.ContractKeyValue, spore.OpKVExists, keyPayload(key), decodeBool)
 }
 
 // Increment adds delta to the integer stored under key (a missing key counts
 // as 0) and returns the new value.
 func (kv KeyValueLink) Increment(key string, delta int64) (int64, error) {
-	var n int64
 	req := spore.IncrementRequest{Key: key, Delta: delta}
-	err := invoke(kv.link, spore.ContractKeyValue, spore.OpKVIncrement, &req, &n)
-	return n, err
+	return call(kv.link, spore.ContractKeyValue, spore.OpKVIncrement, func(b []byte) []byte { return appendIncrementRequest(b, &req) }, decodeInt64)
 }
 
 // Keys returns the keys that start with prefix ("" for all keys).
 func (kv KeyValueLink) Keys(prefix string) ([]string, error) {
-	var keys []string
-	err := invoke(kv.link, spore.ContractKeyValue, spore.OpKVKeys, prefix, &keys)
-	return keys, err
+	return call(kv.link, spore.ContractKeyValue, spore.OpKVKeys, keyPayload(prefix), decodeStrings)
+}
+
+// keyPayload encodes a payload that is one string.
+func keyPayload(key string) func([]byte) []byte {
+	return func(b []byte) []byte { return appendStr(b, key) }
 }
 
 // seconds rounds d up to whole seconds, clamped to the uint32 range; d <= 0

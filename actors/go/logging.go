@@ -25,7 +25,8 @@ var Log Logger
 // error, if any.
 func (Logger) Write(level, text string) error {
 	entry := spore.LogEntry{Level: level, Text: text}
-	return invoke("", spore.ContractLogging, spore.OpLoggingWrite, &entry, nil)
+	_, err := invoke("", spore.ContractLogging, spore.OpLoggingWrite, func(b []byte) []byte { return appendLogEntry(b, &entry) })
+	return err
 }
 
 // Debug, Info, Warn and Error write text at their level. They never fail: if

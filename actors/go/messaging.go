@@ -18,7 +18,8 @@ func Messaging(link string) MessagingLink { return MessagingLink{link: link} }
 // Publish sends body on subject; replyTo may be empty.
 func (m MessagingLink) Publish(subject, replyTo string, body []byte) error {
 	msg := spore.Message{Subject: subject, ReplyTo: replyTo, Body: body}
-	return invoke(m.link, spore.ContractMessaging, spore.OpMsgPublish, &msg, nil)
+	_, err := invoke(m.link, spore.ContractMessaging, spore.OpMsgPublish, func(b []byte) []byte { return appendMessage(b, &msg) })
+	return err
 }
 
 // Request sends body on subject and waits up to timeout for one reply. A
@@ -26,9 +27,5 @@ func (m MessagingLink) Publish(subject, replyTo string, body []byte) error {
 // is rounded up to whole milliseconds.
 func (m MessagingLink) Request(subject string, body []byte, timeout time.Duration) (*spore.Message, error) {
 	req := spore.RequestMessage{Subject: subject, Body: body, TimeoutMs: millis(timeout)}
-	var reply spore.Message
-	if err := invoke(m.link, spore.ContractMessaging, spore.OpMsgRequest, &req, &reply); err != nil {
-		return nil, err
-	}
-	return &reply, nil
+	return call(m.link, spore.ContractMessaging, spore.OpMsgRequest, func(b []byte) []byte { return appendRequestMessage(b, &req) }, decodeMessage)
 }
