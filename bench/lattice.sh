@@ -171,8 +171,9 @@ a2a_cpu=$(field spore-actor-to-actor 6 "$sum")
 c1=$out/lattice-rpc1.sum
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if ! git diff --quiet HEAD -- lattice host bench 2>/dev/null; then
-	commit="$commit with uncommitted changes to lattice/, host/ or bench/"
+if ! git diff --quiet HEAD -- lattice host ':!lattice/*_test.go' ':!host/*_test.go' \
+	lattice/bench_test.go bench/lattice.sh bench/lattice_test.go 2>/dev/null; then
+	commit="$commit with uncommitted changes to the code measured"
 fi
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')
 natsv=$(go list -m -f '{{.Version}}' github.com/nats-io/nats.go)
