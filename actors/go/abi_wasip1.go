@@ -61,8 +61,8 @@ func guestCall(opLen, msgLen uint32) uint32 {
 	}
 	guestRequest(bytesPtr(op), bytesPtr(msg))
 
-	h, ok := handlers[string(op)] // no allocation: the compiler borrows op
-	if !ok {
+	h := lookup(unsafe.String(unsafe.SliceData(op), len(op))) // op is not written until the next call
+	if h == nil {
 		fail(noHandler(string(op)).Error())
 		return 0
 	}

@@ -1,8 +1,10 @@
 package actor
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	spore "github.com/spore-run/spore"
 )
@@ -15,9 +17,17 @@ var ErrNoHandler = errors.New("actor: no handler")
 // returns is the response payload and must not be changed after return.
 type Handler func(payload []byte) ([]byte, error)
 
-// handlers maps operation names to handlers. It is written during package
-// initialization and read by calls, which on Wasm are never concurrent.
-var handlers = map[string]Handler{}
+// handlers are the registered operations. They are written during package
+// initialization and read by calls, which on Wasm are never concurrent. A
+// call finds its handler by a scan that compares names 8 bytes at a time:
+// an actor has a few operations, and hashing the name for a map costs a Go
+// guest more (see "Cost of a call" in the package doc).
+var handlers []operation
+
+type operation struct {
+	name    string
+	handler Handler
+}
 
 // Handle registers h for the operation op. Call it from init. A later Handle
 // for the same op replaces the earlier handler, which lets tests swap one.
@@ -25,7 +35,40 @@ func Handle(op string, h Handler) {
 	if op == "" || h == nil {
 		panic("actor: Handle needs an operation name and a handler")
 	}
-	handlers[op] = h
+	for i := range handlers {
+		if handlers[i].name == op {
+			handlers[i].handler = h
+			return
+		}
+	}
+	handlers = append(handlers, operation{op, h})
+}
+
+// lookup returns the handler registered for op, or nil.
+func lookup(op string) Handler {
+	for i := range handlers {
+		if o := &handlers[i]; len(o.name) == len(op) && equal(op, o.name) {
+			return o.handler
+		}
+	}
+	return nil
+}
+
+// equal reports whether a and b, of the same length, are equal, comparing 8
+// bytes at a time (the last 8 overlapping the ones before) where the
+// runtime's comparison takes a loop turn a byte.
+func equal(a, b string) bool {
+	n := len(b)
+	if n < 8 {
+		return a == b
+	}
+	p, q := unsafe.Slice(unsafe.StringData(a), n), unsafe.Slice(unsafe.StringData(b), n)
+	for i := 0; i < n-8; i += 8 {
+		if binary.LittleEndian.Uint64(p[i:]) != binary.LittleEndian.Uint64(q[i:]) {
+			return false
+		}
+	}
+	return binary.LittleEndian.Uint64(p[n-8:]) == binary.LittleEndian.Uint64(q[n-8:])
 }
 
 // respBuf holds the encoded response of HandleHTTP's handler.
@@ -104,8 +147,8 @@ func HandleMessage(h func(*spore.Message) ([]byte, error)) {
 // calls. On Wasm, the response of a [HandleHTTP] handler is written in a
 // buffer that the next such call reuses.
 func Dispatch(op string, payload []byte) ([]byte, error) {
-	h, ok := handlers[op]
-	if !ok {
+	h := lookup(op)
+	if h == nil {
 		return nil, noHandler(op)
 	}
 	return h(payload)

@@ -122,18 +122,16 @@ func appendHeader(b []byte, h map[string][]string) []byte {
 	return b
 }
 
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, mpTrue)
-	}
-	return append(b, mpFalse)
-}
+// The encoders below write each struct as a map of its fields in their
+// order, the map header and each field name a literal: the name "status" is
+// 0xa6 (a str of 6 bytes) then its bytes.
 
 // appendHTTPResponse writes r as {status, header, body}.
 func appendHTTPResponse(b []byte, r *spore.HTTPResponse) []byte {
-	b = binary.BigEndian.AppendUint16(append(appendStr(append(b, 0x83), "status"), mpUint16), r.Status)
-	b = appendHeader(appendStr(b, "header"), r.Header)
-	return appendBin(appendStr(b, "body"), r.Body)
+	b = append(b, "\x83\xa6status\xcd"...) // status as a uint16, as msgpack writes one
+	b = append(b, byte(r.Status>>8), byte(r.Status))
+	b = appendHeader(append(b, "\xa6header"...), r.Header)
+	return appendBin(append(b, "\xa4body"...), r.Body)
 }
 
 // appendOutboundRequest writes r; nil is nil, as msgpack writes it.
@@ -141,38 +139,38 @@ func appendOutboundRequest(b []byte, r *spore.OutboundRequest) []byte {
 	if r == nil {
 		return append(b, mpNil)
 	}
-	b = appendStr(appendStr(append(b, 0x84), "method"), r.Method)
-	b = appendStr(appendStr(b, "url"), r.URL)
-	b = appendHeader(appendStr(b, "header"), r.Header)
-	return appendBin(appendStr(b, "body"), r.Body)
+	b = appendStr(append(b, "\x84\xa6method"...), r.Method)
+	b = appendStr(append(b, "\xa3url"...), r.URL)
+	b = appendHeader(append(b, "\xa6header"...), r.Header)
+	return appendBin(append(b, "\xa4body"...), r.Body)
 }
 
 func appendSetRequest(b []byte, r *spore.SetRequest) []byte {
-	b = appendStr(appendStr(append(b, 0x83), "key"), r.Key)
-	b = appendBin(appendStr(b, "value"), r.Value)
-	return binary.BigEndian.AppendUint32(append(appendStr(b, "ttl_seconds"), mpUint32), r.TTLSeconds)
+	b = appendStr(append(b, "\x83\xa3key"...), r.Key)
+	b = appendBin(append(b, "\xa5value"...), r.Value)
+	return binary.BigEndian.AppendUint32(append(b, "\xabttl_seconds\xce"...), r.TTLSeconds)
 }
 
 func appendIncrementRequest(b []byte, r *spore.IncrementRequest) []byte {
-	b = appendStr(appendStr(append(b, 0x82), "key"), r.Key)
-	return binary.BigEndian.AppendUint64(append(appendStr(b, "delta"), mpInt64), uint64(r.Delta))
+	b = appendStr(append(b, "\x82\xa3key"...), r.Key)
+	return binary.BigEndian.AppendUint64(append(b, "\xa5delta\xd3"...), uint64(r.Delta))
 }
 
 func appendMessage(b []byte, m *spore.Message) []byte {
-	b = appendStr(appendStr(append(b, 0x83), "subject"), m.Subject)
-	b = appendStr(appendStr(b, "reply_to"), m.ReplyTo)
-	return appendBin(appendStr(b, "body"), m.Body)
+	b = appendStr(append(b, "\x83\xa7subject"...), m.Subject)
+	b = appendStr(append(b, "\xa8reply_to"...), m.ReplyTo)
+	return appendBin(append(b, "\xa4body"...), m.Body)
 }
 
 func appendRequestMessage(b []byte, r *spore.RequestMessage) []byte {
-	b = appendStr(appendStr(append(b, 0x83), "subject"), r.Subject)
-	b = appendBin(appendStr(b, "body"), r.Body)
-	return binary.BigEndian.AppendUint32(append(appendStr(b, "timeout_ms"), mpUint32), r.TimeoutMs)
+	b = appendStr(append(b, "\x83\xa7subject"...), r.Subject)
+	b = appendBin(append(b, "\xa4body"...), r.Body)
+	return binary.BigEndian.AppendUint32(append(b, "\xaatimeout_ms\xce"...), r.TimeoutMs)
 }
 
 func appendLogEntry(b []byte, e *spore.LogEntry) []byte {
-	b = appendStr(appendStr(append(b, 0x82), "level"), e.Level)
-	return appendStr(appendStr(b, "text"), e.Text)
+	b = appendStr(append(b, "\x82\xa5level"...), e.Level)
+	return appendStr(append(b, "\xa4text"...), e.Text)
 }
 
 // Decoding.
@@ -257,23 +255,71 @@ func (d *decoder) rawLen() int {
 	}
 }
 
+// The readers of the common forms (a fixstr, a bin 8, a fixmap, a
+// fixarray) handle them inline and call out for the rest: every call and
+// every branch taken costs a Go guest dearly (see "Cost of a call" in the
+// package doc).
+
 // str reads a str or bin (nil is "") without copying it.
 func (d *decoder) str() string {
-	p := d.take(max(d.rawLen(), 0))
-	if len(p) == 0 {
-		return ""
+	if i := d.off; i < len(d.b) && d.b[i]&0xe0 == 0xa0 {
+		if j := i + 1 + int(d.b[i]&0x1f); j <= len(d.b) {
+			d.off = j
+			return unsafe.String(unsafe.SliceData(d.b[i+1:j]), j-i-1)
+		}
 	}
-	return unsafe.String(&p[0], len(p))
+	p := d.take(max(d.rawLen(), 0))
+	return unsafe.String(unsafe.SliceData(p), len(p))
 }
 
 // bytes reads a bin or str; nil is nil, and an empty one is empty, not nil.
 func (d *decoder) bytes() []byte {
+	if i := d.off; i+1 < len(d.b) && d.b[i] == mpBin8 {
+		if j := i + 2 + int(d.b[i+1]); j <= len(d.b) {
+			d.off = j
+			return d.b[i+2 : j : j]
+		}
+	}
 	n := d.rawLen()
 	if n < 0 {
 		return nil
 	}
 	return d.take(n)
 }
+
+// key reads a field name as a word: its bytes in little-endian order. A
+// name that no field has (empty, longer than 8 bytes, or ending in a zero
+// byte, which would read as a shorter name) is 0. Matching words instead of
+// strings takes no loop and one branch a field.
+func (d *decoder) key() uint64 {
+	s := d.str()
+	n := len(s)
+	if n == 0 || n > 8 || s[n-1] == 0 {
+		return 0
+	}
+	if i := d.off - n; i+8 <= len(d.b) {
+		return binary.LittleEndian.Uint64(d.b[i:]) & (uint64(1)<<(8*n) - 1)
+	}
+	var w uint64
+	for i := n - 1; i >= 0; i-- {
+		w = w<<8 | uint64(s[i])
+	}
+	return w
+}
+
+// The field names, as key reads them.
+const (
+	keyMethod  = 0x646f6874656d     // method
+	keyPath    = 0x68746170         // path
+	keyQuery   = 0x7972657571       // query
+	keyHeader  = 0x726564616568     // header
+	keyBody    = 0x79646f62         // body
+	keyStatus  = 0x737574617473     // status
+	keySubject = 0x7463656a627573   // subject
+	keyReplyTo = 0x6f745f796c706572 // reply_to
+	keyValue   = 0x65756c6176       // value
+	keyExists  = 0x737473697865     // exists
+)
 
 // collLen reads a map or array header (fix is 0x80 or 0x90, code16 mpMap16
 // or mpArray16) and returns its length, or -1 for nil. A length that the
@@ -301,8 +347,25 @@ func (d *decoder) collLen(fix, code16 byte, per int, want string) int {
 	return n
 }
 
-func (d *decoder) mapLen() int   { return d.collLen(0x80, mpMap16, 2, "a map") }
-func (d *decoder) arrayLen() int { return d.collLen(0x90, mpArray16, 1, "an array") }
+func (d *decoder) mapLen() int {
+	if i := d.off; i < len(d.b) && d.b[i]&0xf0 == 0x80 {
+		if n := int(d.b[i] & 0x0f); 2*n < len(d.b)-i {
+			d.off++
+			return n
+		}
+	}
+	return d.collLen(0x80, mpMap16, 2, "a map")
+}
+
+func (d *decoder) arrayLen() int {
+	if i := d.off; i < len(d.b) && d.b[i]&0xf0 == 0x90 {
+		if n := int(d.b[i] & 0x0f); n < len(d.b)-i {
+			d.off++
+			return n
+		}
+	}
+	return d.collLen(0x90, mpArray16, 1, "an array")
+}
 
 // uint reads an integer in [0, limit]; nil is 0.
 func (d *decoder) uint(limit uint64) uint64 {
@@ -397,39 +460,35 @@ func (d *decoder) strings() []string {
 
 // header reads a map of string arrays into h, which it makes if nil, as
 // msgpack adds the entries of a repeated field to the map it already made.
-// nil is nil. The value arrays share one allocation while it lasts, each
-// capped at its own length.
-func (d *decoder) header(h map[string][]string) map[string][]string {
+// nil is nil. The value arrays are cut from pool, each capped at its own
+// length, while it lasts; header returns what is left of it.
+func (d *decoder) header(h map[string][]string, pool []string) (map[string][]string, []string) {
 	n := d.mapLen()
 	if n < 0 {
-		return nil
+		return nil, pool
 	}
 	if h == nil {
 		h = make(map[string][]string, min(n, 64))
 	}
-	var pool []string
 	for i := 0; i < n && d.err == nil; i++ {
 		k := d.str()
-		m := d.arrayLen()
-		switch {
-		case m < 0:
-			h[k] = nil
-			continue
+		var vs []string
+		switch m := d.arrayLen(); {
+		case m < 0: // nil
 		case m == 0:
-			h[k] = []string{}
-			continue
-		}
-		if m > len(pool) {
-			pool = make([]string, max(m, min(n-i, 64)))
-		}
-		vs := pool[:m:m]
-		pool = pool[m:]
-		for j := range vs {
-			vs[j] = d.str()
+			vs = []string{}
+		default:
+			if m > len(pool) {
+				pool = make([]string, max(m, min(n-i, 64)))
+			}
+			vs, pool = pool[:m:m], pool[m:]
+			for j := range vs {
+				vs[j] = d.str()
+			}
 		}
 		h[k] = vs
 	}
-	return h
+	return h, pool
 }
 
 // skip moves past one value of any type, counting the values still to skip
@@ -466,13 +525,13 @@ func (d *decoder) skip() {
 }
 
 // decodeStruct reads a T from a map of field names to values, calling
-// field for each name; field reads the value, or skips it if the name is
-// unknown. nil leaves the T zero.
-func decodeStruct[T any](data []byte, field func(d *decoder, v *T, name string)) (*T, error) {
+// field for each name (as key reads it); field reads the value, or skips it
+// if the name is unknown. nil leaves the T zero.
+func decodeStruct[T any](data []byte, field func(d *decoder, v *T, key uint64)) (*T, error) {
 	d := decoder{b: data}
 	v := new(T)
 	for i, n := 0, d.mapLen(); i < n && d.err == nil; i++ {
-		field(&d, v, d.str())
+		field(&d, v, d.key())
 	}
 	return v, d.err
 }
@@ -484,53 +543,61 @@ func decodeValue[T any](data []byte, read func(d *decoder) T) (T, error) {
 	return v, d.err
 }
 
+// request is an HTTPRequest with room for the values of its first header
+// entries, in one allocation.
+type request struct {
+	spore.HTTPRequest
+	values [4]string
+}
+
+// decodeHTTPRequest is decodeStruct written out, the hot path of an HTTP
+// actor.
 func decodeHTTPRequest(data []byte) (*spore.HTTPRequest, error) {
-	return decodeStruct(data, func(d *decoder, r *spore.HTTPRequest, name string) {
-		switch name {
-		case "method":
+	d := decoder{b: data}
+	r := new(request)
+	pool := r.values[:]
+	for i, n := 0, d.mapLen(); i < n && d.err == nil; i++ {
+		switch d.key() {
+		case keyMethod:
 			r.Method = d.str()
-		case "path":
+		case keyPath:
 			r.Path = d.str()
-		case "query":
+		case keyQuery:
 			r.Query = d.str()
+		case keyHeader:
+			r.Header, pool = d.header(r.Header, pool)
+		case keyBody:
+			r.Body = d.bytes()
 		default:
-			d.httpField(name, &r.Header, &r.Body)
+			d.skip()
 		}
-	})
+	}
+	return &r.HTTPRequest, d.err
 }
 
 func decodeHTTPResponse(data []byte) (*spore.HTTPResponse, error) {
-	return decodeStruct(data, func(d *decoder, r *spore.HTTPResponse, name string) {
-		switch name {
-		case "status":
+	return decodeStruct(data, func(d *decoder, r *spore.HTTPResponse, key uint64) {
+		switch key {
+		case keyStatus:
 			r.Status = uint16(d.uint(math.MaxUint16))
+		case keyHeader:
+			r.Header, _ = d.header(r.Header, nil)
+		case keyBody:
+			r.Body = d.bytes()
 		default:
-			d.httpField(name, &r.Header, &r.Body)
+			d.skip()
 		}
 	})
 }
 
-// httpField reads the fields that requests and responses share, and skips
-// the unknown ones.
-func (d *decoder) httpField(name string, header *map[string][]string, body *[]byte) {
-	switch name {
-	case "header":
-		*header = d.header(*header)
-	case "body":
-		*body = d.bytes()
-	default:
-		d.skip()
-	}
-}
-
 func decodeMessage(data []byte) (*spore.Message, error) {
-	return decodeStruct(data, func(d *decoder, m *spore.Message, name string) {
-		switch name {
-		case "subject":
+	return decodeStruct(data, func(d *decoder, m *spore.Message, key uint64) {
+		switch key {
+		case keySubject:
 			m.Subject = d.str()
-		case "reply_to":
+		case keyReplyTo:
 			m.ReplyTo = d.str()
-		case "body":
+		case keyBody:
 			m.Body = d.bytes()
 		default:
 			d.skip()
@@ -539,11 +606,11 @@ func decodeMessage(data []byte) (*spore.Message, error) {
 }
 
 func decodeGetResponse(data []byte) (*spore.GetResponse, error) {
-	return decodeStruct(data, func(d *decoder, r *spore.GetResponse, name string) {
-		switch name {
-		case "value":
+	return decodeStruct(data, func(d *decoder, r *spore.GetResponse, key uint64) {
+		switch key {
+		case keyValue:
 			r.Value = d.bytes()
-		case "exists":
+		case keyExists:
 			r.Exists = d.bool()
 		default:
 			d.skip()

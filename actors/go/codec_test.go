@@ -317,3 +317,57 @@ func FuzzEncode(f *testing.F) {
 		check(decoderIndex(t, "strings"), appendStr(appendStr(appendStr(b, key), value), s), strs)
 	})
 }
+
+// The key constants are the words key reads for the field names, and no
+// other name reads as one of them.
+func TestKeys(t *testing.T) {
+	keys := map[string]uint64{
+		"method": keyMethod, "path": keyPath, "query": keyQuery, "header": keyHeader, "body": keyBody,
+		"status": keyStatus, "subject": keySubject, "reply_to": keyReplyTo, "value": keyValue, "exists": keyExists,
+	}
+	read := func(name string, pad int) uint64 {
+		b := append(appendStr(nil, name), make([]byte, pad)...) // pad: room to read a whole word
+		d := decoder{b: b}
+		return d.key()
+	}
+	for name, want := range keys {
+		for _, pad := range []int{0, 8} {
+			if got := read(name, pad); got != want {
+				t.Errorf("key(%q) with %d bytes after = %#x, want %#x", name, pad, got, want)
+			}
+		}
+	}
+	for _, name := range []string{"", "body\x00", "bodyx", "bod", "reply_to_", "\x00", "methoD", long} {
+		for _, pad := range []int{0, 8} {
+			got := read(name, pad)
+			for known, k := range keys {
+				if got == k {
+					t.Errorf("key(%q) reads as %q", name, known)
+				}
+			}
+		}
+	}
+}
+
+func TestEqual(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"Hello", "Hello", true},
+		{"Hello", "Hellp", false},
+		{"HttpServer.HandleRequest", "HttpServer.HandleRequest", true},
+		{"HttpServer.HandleRequesT", "HttpServer.HandleRequest", false},
+		{"XttpServer.HandleRequest", "HttpServer.HandleRequest", false},
+		{"HttpServeX.HandleRequest", "HttpServer.HandleRequest", false},
+		{"12345678", "12345678", true},
+		{"12345678", "12345679", false},
+		{"123456789", "023456789", false},
+	}
+	for _, tt := range tests {
+		if got := equal(tt.a, tt.b); got != tt.want {
+			t.Errorf("equal(%q, %q) = %v", tt.a, tt.b, got)
+		}
+	}
+}

@@ -58,7 +58,8 @@ func call[T any](binding, contract, op string, encode func([]byte) []byte, decod
 	}
 	v, err := decode(resp)
 	if err != nil {
-		return v, fmt.Errorf("actor: %s: decode response: %w", op, err)
+		var zero T
+		return zero, fmt.Errorf("actor: %s: decode response: %w", op, err)
 	}
 	return v, nil
 }
