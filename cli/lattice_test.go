@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,24 +49,6 @@ func joinHost(t *testing.T, url string, labels map[string]string) *lattice.Node 
 	return n
 }
 
-// syncBuffer is a bytes.Buffer a running command writes while a test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // cli runs spore commands in this process against one lattice.
 type cli struct {
 	url  string
@@ -78,9 +58,9 @@ type cli struct {
 func newCLI(t *testing.T, url string) *cli { return &cli{url: url, home: t.TempDir()} }
 
 // start runs a command until ctx ends; wait returns its error.
-func (c *cli) start(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, wait func() error) {
+func (c *cli) start(ctx context.Context, args ...string) (stdout, stderr *testkit.Buffer, wait func() error) {
 	cmd := NewCommand()
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &testkit.Buffer{}, &testkit.Buffer{}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	cmd.SetIn(strings.NewReader(""))
@@ -381,7 +361,7 @@ func TestCommandErrors(t *testing.T) {
 }
 
 // upInfoOf waits for the object spore up -o json prints when ready.
-func upInfoOf(t *testing.T, out, errOut *syncBuffer) upInfo {
+func upInfoOf(t *testing.T, out, errOut *testkit.Buffer) upInfo {
 	t.Helper()
 	var info upInfo
 	testkit.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {

@@ -19,27 +19,9 @@ import (
 	"github.com/spore-run/spore/test/actors"
 )
 
-// logBuffer collects the host's structured log for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func newHost(t *testing.T, cfg host.Config) (*host.Host, *logBuffer) {
+func newHost(t *testing.T, cfg host.Config) (*host.Host, *testkit.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.Buffer{}
 	cfg = cfg.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))
 	if cfg.CacheDir() == "" {
 		cfg = cfg.WithCacheDir(testkit.CacheDir())

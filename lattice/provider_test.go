@@ -97,7 +97,7 @@ func TestLinkPut(t *testing.T) {
 	startProvider(t, c, hub.ID(), "httpserver")
 	web := startProbe(t, c, s, hub.ID(), "web", spore.ContractHTTPServer)
 	other := startProbe(t, c, s, hub.ID(), "other", spore.ContractHTTPServer)
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 
 	// Twice is one link, and it serves at once.
 	for range 2 {
@@ -176,7 +176,7 @@ func TestDenials(t *testing.T) {
 	startProvider(t, c, hub.ID(), "httpserver")
 	startProbe(t, c, s, hub.ID(), "noclaim") // no httpserver claim
 	startProbe(t, c, s, hub.ID(), "kv", spore.ContractKeyValue)
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 
 	t.Run("link for an actor without the claim", func(t *testing.T) {
 		_, err := c.PutLink(ctx, httpLink("noclaim", addr))
@@ -228,7 +228,7 @@ func TestProvidersAcrossHosts(t *testing.T) {
 	startProvider(t, c, hub.ID(), "keyvalue")
 	startProbe(t, c, s, hub.ID(), "cloudy", spore.ContractHTTPServer, spore.ContractKeyValue)
 	startProbe(t, c, s, edge.ID(), "edgy", spore.ContractKeyValue)
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	if _, err := c.PutLink(ctx, httpLink("cloudy", addr)); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestProviderProcess(t *testing.T) {
 	if err != nil || len(runners) != 1 || runners[0].HostID != pp.ID() || runners[0].Annotations["process"] != "standalone" {
 		t.Fatalf("registry: %+v, %v", runners, err)
 	}
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	if _, err := c.PutLink(ctx, httpLink("web", addr)); err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestCounterStack(t *testing.T) {
 	opts := lattice.Options{Server: lattice.ServerOptions{Listen: "127.0.0.1:-1", DataDir: dir}, CacheDir: cache, Log: quiet}
 	s := testkit.NewSigner(t)
 	module := s.Sign(t, testkit.GoActor(t, "examples/counter"), "counter", spore.ContractHTTPServer, spore.ContractKeyValue)
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	count := func(want int) {
 		t.Helper()
 		status, body, err := get("http://" + addr + "/")

@@ -5,8 +5,7 @@ package lattice_test
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
+	"os"
 	"strconv"
 	"syscall"
 	"testing"
@@ -15,8 +14,9 @@ import (
 	"github.com/spore-run/spore"
 	"github.com/spore-run/spore/internal/testkit"
 	"github.com/spore-run/spore/lattice"
-	"github.com/spore-run/spore/providers/providertest"
 )
+
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
 
 // TestSupervisedProviderProcess has the hub run httpserver out of process
 // (the spore binary, built here), kills the process, and sees it come back
@@ -25,12 +25,7 @@ func TestSupervisedProviderProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the spore command")
 	}
-	bin := filepath.Join(t.TempDir(), "spore")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/spore")
-	build.Dir = testkit.Root()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/spore: %v\n%s", err, out)
-	}
+	bin := testkit.Spore(t)
 	ctx := context.Background()
 	hub, err := lattice.Start(ctx, lattice.Options{
 		Server: lattice.ServerOptions{Listen: "127.0.0.1:-1", DataDir: t.TempDir()}, Log: quiet,
@@ -49,7 +44,7 @@ func TestSupervisedProviderProcess(t *testing.T) {
 	if pi.Annotations["process"] != "supervised" || pi.Annotations["pid"] == "" {
 		t.Fatalf("provider info %+v", pi)
 	}
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	if _, err := c.PutLink(ctx, httpLink("web", addr)); err != nil {
 		t.Fatal(err)
 	}

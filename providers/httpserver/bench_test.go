@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/internal/testkit"
 	"github.com/spore-run/spore/providers/httpserver"
 	"github.com/spore-run/spore/providers/providertest"
 )
@@ -22,7 +23,7 @@ func BenchmarkServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer p.Stop(context.Background())
-	addr := providertest.FreeAddr(b)
+	addr := testkit.FreeAddr(b)
 	l := spore.Link{ActorID: a.ID(), Contract: spore.ContractHTTPServer, Values: map[string]string{"address": addr}}
 	if err := p.PutLink(context.Background(), l); err != nil {
 		b.Fatal(err)

@@ -71,7 +71,7 @@ func TestConformance(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			if addrs[id] == "" {
-				addrs[id] = providertest.FreeAddr(t)
+				addrs[id] = testkit.FreeAddr(t)
 			}
 			return link(id, "address", addrs[id])
 		},
@@ -148,7 +148,7 @@ func (s *server) put(t *testing.T, l spore.Link) {
 func TestRequestMapping(t *testing.T) {
 	s := newServer(t)
 	a := s.pr.Load(t, "web")
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.put(t, link(a.ID(), "address", addr))
 
 	req, _ := http.NewRequest("PATCH", "http://"+addr+"/a/b%20c?x=1&x=2&y", bytes.NewReader(append([]byte("hello"), providertest.Reflect...)))
@@ -184,7 +184,7 @@ func TestRequestMapping(t *testing.T) {
 func TestResponses(t *testing.T) {
 	s := newServer(t)
 	a := s.pr.Load(t, "web")
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.put(t, link(a.ID(), "address", addr, "timeout", "300ms", "max_body", "1KiB"))
 	url := "http://" + addr + "/x"
 	tests := []struct {
@@ -252,7 +252,7 @@ func TestResponses(t *testing.T) {
 
 func TestRouting(t *testing.T) {
 	s := newServer(t)
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	api, v2, site, root := s.pr.Load(t, "api"), s.pr.Load(t, "v2"), s.pr.Load(t, "site"), s.pr.Load(t, "root")
 	s.put(t, link(api.ID(), "address", addr, "path_prefix", "/api/"))
 	s.put(t, link(v2.ID(), "address", addr, "path_prefix", "/api/v2"))
@@ -311,7 +311,7 @@ func TestRouting(t *testing.T) {
 func TestNoRoute(t *testing.T) {
 	s := newServer(t)
 	a := s.pr.Load(t, "web")
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.put(t, link(a.ID(), "address", addr, "path_prefix", "/only"))
 	status, h, body, err := post("http://"+addr+"/elsewhere", nil)
 	if err != nil || status != 404 || h.Get("X-Spore-Error") != "not_found" || !strings.Contains(body, "no actor is linked") {
@@ -321,7 +321,7 @@ func TestNoRoute(t *testing.T) {
 
 func TestActorNotRunning(t *testing.T) {
 	s := newServer(t)
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.put(t, link("MNOTRUNNING", "address", addr))
 	status, _, body, err := post("http://"+addr+"/", nil)
 	if err != nil || status != 503 || !strings.Contains(body, "does not run") {
@@ -349,7 +349,7 @@ func TestPortInUse(t *testing.T) {
 func TestMoveAndClose(t *testing.T) {
 	s := newServer(t)
 	a := s.pr.Load(t, "web")
-	first, second := providertest.FreeAddr(t), providertest.FreeAddr(t)
+	first, second := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	s.put(t, link(a.ID(), "address", first))
 	s.put(t, link(a.ID(), "address", second)) // same link, new address: it moves
 	refused := func(addr string) error {
@@ -380,7 +380,7 @@ func TestMoveAndClose(t *testing.T) {
 func TestGarbageOnTheWire(t *testing.T) {
 	s := newServer(t)
 	a := s.pr.Load(t, "web")
-	addr := providertest.FreeAddr(t)
+	addr := testkit.FreeAddr(t)
 	s.put(t, link(a.ID(), "address", addr))
 	for _, junk := range []string{"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost: \x00\r\n\r\n", strings.Repeat("A", 70000) + "\r\n\r\n", "\x16\x03\x01\x00"} {
 		c, err := net.Dial("tcp", addr)

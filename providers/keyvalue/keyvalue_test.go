@@ -351,7 +351,7 @@ func TestNoLattice(t *testing.T) {
 }
 
 func TestRedisDown(t *testing.T) {
-	port := providertest.FreePort(t) // nothing listens there
+	port := testkit.FreePort(t) // nothing listens there
 	p := start(t, providers.Env{})
 	l := link("a", map[string]string{"backend": "redis", "url": fmt.Sprintf("redis://127.0.0.1:%d", port)})
 	put(t, p, l) // the client connects lazily: the link is fine

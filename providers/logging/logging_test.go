@@ -1,16 +1,15 @@
 package logging_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/internal/testkit"
 	"github.com/spore-run/spore/providers"
 	"github.com/spore-run/spore/providers/logging"
 	"github.com/spore-run/spore/providers/providertest"
@@ -34,20 +33,8 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
 func TestEntriesAreTagged(t *testing.T) {
-	var buf syncBuffer
+	var buf testkit.Buffer
 	p := &logging.Provider{}
 	if err := p.Start(context.Background(), providers.Env{Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}); err != nil {
 		t.Fatal(err)
@@ -59,7 +46,7 @@ func TestEntriesAreTagged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := buf.b.String()
+	out := buf.String()
 	for _, want := range []string{"level=DEBUG msg=\"from debug\" actor=hello id=MID stream=log", "level=WARN", "level=ERROR", "level=INFO msg=\"from nonsense\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)

@@ -330,7 +330,7 @@ func TestOtherNATS(t *testing.T) {
 		t.Fatalf("lattice NATS: %v", err)
 	}
 	// A URL nobody listens on is refused when the link is put.
-	err = p.PutLink(context.Background(), link(a.ID(), "subscriptions", "ext.in", "url", fmt.Sprintf("nats://127.0.0.1:%d", providertest.FreePort(t))))
+	err = p.PutLink(context.Background(), link(a.ID(), "subscriptions", "ext.in", "url", fmt.Sprintf("nats://127.0.0.1:%d", testkit.FreePort(t))))
 	if err == nil || !strings.Contains(err.Error(), "connect") {
 		t.Fatalf("unreachable url: %v", err)
 	}

@@ -3,7 +3,6 @@ package providertest
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/spore-run/spore/internal/testkit"
 )
 
 // NATS is an embedded NATS server with JetStream on a free loopback port.
@@ -72,7 +73,7 @@ func StartRedis(t testing.TB) string {
 	if err != nil {
 		t.Skip("redis-server is not installed; 'make tools' installs it (apt-get install redis-server)")
 	}
-	port := FreePort(t)
+	port := testkit.FreePort(t)
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir)
@@ -111,20 +112,4 @@ func StartRedis(t testing.TB) string {
 		t.Fatal("redis-server did not become ready in 15s")
 	}
 	return "redis://127.0.0.1:" + strconv.Itoa(port) + "/0"
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// FreeAddr returns 127.0.0.1:port for a free port.
-func FreeAddr(t testing.TB) string {
-	return "127.0.0.1:" + strconv.Itoa(FreePort(t))
 }

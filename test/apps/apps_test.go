@@ -34,24 +34,24 @@ func TestSpreadHealsAcrossHostProcesses(t *testing.T) {
 	signedActor(t, testkit.NewSigner(t), dir, "host/testdata/echo.wat", "echo")
 	hub := upHost(t, "c1", 30*time.Second, nil, "--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--label", "zone=cloud", "--label", "name=c1")
-	edge := func(name string) *hostProc {
-		return upHost(t, name, 30*time.Second, nil, "--nats", hub.NATS, "--label", "zone=edge", "--label", "name="+name)
+	edge := func(name string) *testkit.Host {
+		return upHost(t, name, 30*time.Second, nil, "--nats", hub.NATSURL, "--label", "zone=edge", "--label", "name="+name)
 	}
 	e1, e2 := edge("e1"), edge("e2")
 	_ = e1
 
 	var st lattice.AppStatus
-	out := runSpore(t, hub.NATS, "-o", "json", "app", "deploy", writeManifest(t, dir, spreadApp))
+	out := runSpore(t, hub.NATSURL, "-o", "json", "app", "deploy", writeManifest(t, dir, spreadApp))
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st.State != lattice.AppDeployed {
 		t.Fatalf("deploy printed %s (%v)", out, err)
 	}
-	c := client(t, hub.NATS)
+	c := client(t, hub.NATSURL)
 	waitPlacement(t, c, "shop", 5*time.Second, "c1:1 e1:2 e2:1", "c1:1 e1:1 e2:2")
 	if got, err := c.Call(ctx, "echo", "Echo", []byte("hi")); err != nil || string(got) != "hi" {
 		t.Fatalf("call: %q, %v", got, err)
 	}
 
-	e2.kill()
+	e2.Kill()
 	healed := waitPlacement(t, c, "shop", 30*time.Second, "c1:1 e1:3")
 	t.Logf("kill -9 of an edge host to its share on the other edge host: %s", healed.Round(10*time.Millisecond))
 	if max := lattice.HostTTL + 3*lattice.DefaultReconcileInterval; healed > max+2*time.Second {
@@ -62,17 +62,17 @@ func TestSpreadHealsAcrossHostProcesses(t *testing.T) {
 	restored := waitPlacement(t, c, "shop", 30*time.Second, "c1:1 e1:2 e2:1")
 	t.Logf("edge host back to spread restored: %s", restored.Round(10*time.Millisecond))
 
-	out = runSpore(t, hub.NATS, "app", "status", "shop")
+	out = runSpore(t, hub.NATSURL, "app", "status", "shop")
 	for _, want := range []string{"State       deployed", "edge    zone=edge     3        3", "cloud   zone=cloud    1        1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
-	runSpore(t, hub.NATS, "app", "undeploy", "shop")
+	runSpore(t, hub.NATSURL, "app", "undeploy", "shop")
 	if got, _ := placement(ctx, c, "shop"); got != "" {
 		t.Fatalf("after undeploy the app still runs %q", got)
 	}
-	if out := runSpore(t, hub.NATS, "-o", "json", "app", "ls"); strings.TrimSpace(out) != "[]" {
+	if out := runSpore(t, hub.NATSURL, "-o", "json", "app", "ls"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("app ls after undeploy: %s", out)
 	}
 }
@@ -90,7 +90,7 @@ func TestReconcilerSurvivesItsHost(t *testing.T) {
 	url := srv.ClientURL()
 	dir := t.TempDir()
 	signedActor(t, testkit.NewSigner(t), dir, "host/testdata/echo.wat", "echo")
-	hosts := map[string]*hostProc{}
+	hosts := map[string]*testkit.Host{}
 	for _, name := range []string{"a", "b", "c"} {
 		hosts[name] = upHost(t, name, 30*time.Second, nil, "--nats", url, "--label", "name="+name)
 	}
@@ -106,7 +106,7 @@ func TestReconcilerSurvivesItsHost(t *testing.T) {
 	for name, h := range hosts {
 		if h.HostID == leader {
 			dead = name
-			h.kill()
+			h.Kill()
 		}
 	}
 	killed := time.Now()
@@ -156,7 +156,7 @@ func armLeaf(t *testing.T, qemu, bin, arch string) {
 	hub := upHost(t, "hub", 30*time.Second, nil, "--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--label", "zone=cloud", "--label", "name=hub")
 	began := time.Now()
-	pi := upHost(t, "pi", 3*time.Minute, []string{qemu, bin}, "--leaf", hub.Leaf, "--nats-listen", "127.0.0.1:0",
+	pi := upHost(t, "pi", 3*time.Minute, []string{qemu, bin}, "--leaf", hub.LeafURL, "--nats-listen", "127.0.0.1:0",
 		"--label", "zone=edge", "--label", "name=pi")
 	t.Logf("%s host up under %s: %s", arch, filepath.Base(qemu), time.Since(began).Round(time.Second))
 	app := `name: armed
@@ -169,9 +169,9 @@ actors:
       - {name: arm, requirements: {arch: ` + arch + `}}
 `
 	began = time.Now()
-	runSpore(t, hub.NATS, "app", "deploy", "--timeout", "3m", writeManifest(t, dir, app))
+	runSpore(t, hub.NATSURL, "app", "deploy", "--timeout", "3m", writeManifest(t, dir, app))
 	t.Logf("deployed on the %s host: %s", arch, time.Since(began).Round(time.Second))
-	c := client(t, hub.NATS)
+	c := client(t, hub.NATSURL)
 	waitPlacement(t, c, "armed", 10*time.Second, "pi:2")
 	ctx := context.Background()
 	for i := range 20 {

@@ -3,7 +3,6 @@ package apps
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,19 +29,19 @@ func TestEdgeCloudExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	app := strings.Replace(string(manifest), "127.0.0.1:8080", addr, 1)
 
 	hub := upHost(t, "cloud1", 30*time.Second, nil, "--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--label", "zone=cloud", "--label", "name=cloud1")
-	upHost(t, "edge1", 30*time.Second, nil, "--nats", hub.NATS, "--label", "zone=edge", "--label", "name=edge1")
-	cloud2 := upHost(t, "cloud2", 30*time.Second, nil, "--nats", hub.NATS, "--label", "zone=cloud", "--label", "name=cloud2")
+	upHost(t, "edge1", 30*time.Second, nil, "--nats", hub.NATSURL, "--label", "zone=edge", "--label", "name=edge1")
+	cloud2 := upHost(t, "cloud2", 30*time.Second, nil, "--nats", hub.NATSURL, "--label", "zone=cloud", "--label", "name=cloud2")
 
-	out := runSpore(t, hub.NATS, "app", "deploy", writeManifest(t, dir, app))
+	out := runSpore(t, hub.NATSURL, "app", "deploy", writeManifest(t, dir, app))
 	if !strings.Contains(out, "State       deployed") {
 		t.Fatalf("deploy:\n%s", out)
 	}
-	c := client(t, hub.NATS)
+	c := client(t, hub.NATSURL)
 	waitPlacement(t, c, "edge-cloud", 5*time.Second, "cloud1:1 edge1:3", "cloud2:1 edge1:3")
 	hosts, err := c.Hosts(t.Context())
 	if err != nil {
@@ -65,7 +64,7 @@ func TestEdgeCloudExample(t *testing.T) {
 			t.Fatalf("request %d: %s", i, got)
 		}
 	}
-	cloud2.kill()
+	cloud2.Kill()
 	testkit.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
 		got, err := placement(t.Context(), c, "edge-cloud")
 		if err != nil || got != "cloud1:1 edge1:3" {
@@ -95,15 +94,4 @@ func get(t *testing.T, url string) string {
 		return nil
 	})
 	return body
-}
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

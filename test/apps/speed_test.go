@@ -34,13 +34,13 @@ func TestAppsSpeed(t *testing.T) {
 	signedActor(t, testkit.NewSigner(t), dir, "host/testdata/echo.wat", "echo")
 	hub := upHost(t, "h1", 30*time.Second, nil, "--nats-listen", "127.0.0.1:0", "--leaf-listen", "127.0.0.1:0",
 		"--data-dir", t.TempDir(), "--label", "name=h1")
-	join := func(name string) *hostProc {
-		return upHost(t, name, 30*time.Second, nil, "--nats", hub.NATS, "--label", "name="+name)
+	join := func(name string) *testkit.Host {
+		return upHost(t, name, 30*time.Second, nil, "--nats", hub.NATSURL, "--label", "name="+name)
 	}
 	join("h2")
 	h3 := join("h3")
-	c := client(t, hub.NATS)
-	runSpore(t, hub.NATS, "push", dir+"/echo.wasm")
+	c := client(t, hub.NATSURL)
+	runSpore(t, hub.NATSURL, "push", dir+"/echo.wasm")
 	m, err := lattice.ParseManifest("bench.yaml", []byte("name: bench\nversion: v1\nactors:\n  - {name: echo, ref: echo:r1, instances: 100}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestAppsSpeed(t *testing.T) {
 		testkit.CheckFor(t, time.Minute, 10*time.Millisecond, func() error { return burst(ctx, c, 100) })
 		answering = append(answering, time.Since(start))
 
-		h3.kill()
+		h3.Kill()
 		killed := time.Now()
 		waitPlacement(t, c, "bench", time.Minute, "h1:50 h2:50")
 		healed = append(healed, time.Since(killed))

@@ -3,7 +3,6 @@
 package demo
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,20 +13,11 @@ import (
 	"github.com/spore-run/spore/internal/testkit"
 )
 
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
 func TestDemo(t *testing.T) {
 	root := testkit.Root()
 	cmd := exec.Command(filepath.Join(root, "scripts", "demo.sh"))
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "DEMO_EXIT=1", "DEMO_PORT="+freePort(t), "DEMO_NATS_PORT="+freePort(t))
+	cmd.Env = append(os.Environ(), "DEMO_EXIT=1", "DEMO_PORT="+strconv.Itoa(testkit.FreePort(t)), "DEMO_NATS_PORT="+strconv.Itoa(testkit.FreePort(t)))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("scripts/demo.sh: %v\n%s", err, out)

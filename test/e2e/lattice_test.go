@@ -23,11 +23,11 @@ import (
 // lattice notice, then stops every host and starts them again to show that
 // links and pushed artifacts are kept.
 func TestLatticeOfProcesses(t *testing.T) {
-	addr, hubData := freeAddr(t), t.TempDir()
+	addr, hubData := testkit.FreeAddr(t), t.TempDir()
 	hubArgs := []string{"--nats-listen", addr, "--leaf-listen", "127.0.0.1:0", "--data-dir", hubData, "--label", "zone=cloud"}
 	hub := startHost(t, "hub", t.TempDir(), hubArgs...)
 	if hub.Mode != "embedded" || hub.NATSURL != "nats://"+addr {
-		t.Fatalf("hub: %+v", hub.upInfo)
+		t.Fatalf("hub: %+v", hub.UpInfo)
 	}
 	edgeHome := t.TempDir()
 	edgeArgs := []string{"--nats", hub.NATSURL, "--label", "zone=edge"}
@@ -72,7 +72,7 @@ func TestLatticeOfProcesses(t *testing.T) {
 		beats := func() (map[string][]time.Time, []string) {
 			seen := map[string][]time.Time{}
 			var stopped []string
-			for _, line := range strings.Split(strings.TrimSpace(events.stdout.String()), "\n") {
+			for _, line := range strings.Split(strings.TrimSpace(events.Stdout.String()), "\n") {
 				var ev lattice.Event
 				if json.Unmarshal([]byte(line), &ev) != nil {
 					continue
@@ -93,7 +93,7 @@ func TestLatticeOfProcesses(t *testing.T) {
 		})
 
 		killed := time.Now()
-		lab.kill()
+		lab.Kill()
 		// host ls pings: the dead host is gone at once.
 		if ids := c.hostIDs(t); len(ids) != 2 || slices.Contains(ids, lab.HostID) {
 			t.Fatalf("host ls right after kill -9: %v", ids)
@@ -110,7 +110,7 @@ func TestLatticeOfProcesses(t *testing.T) {
 		// drop it after lattice.HostTTL.
 		testkit.CheckFor(t, 15*time.Second, 100*time.Millisecond, func() error {
 			seen, _ := beats()
-			for _, h := range []*host{hub, edge} {
+			for _, h := range []*testkit.Host{hub, edge} {
 				n := 0
 				for _, at := range seen[h.HostID] {
 					if at.After(killed) {
@@ -118,7 +118,7 @@ func TestLatticeOfProcesses(t *testing.T) {
 					}
 				}
 				if n < 2 {
-					return fmt.Errorf("%d heartbeats from %s since the kill", n, h.name)
+					return fmt.Errorf("%d heartbeats from %s since the kill", n, h.Name)
 				}
 			}
 			return nil
@@ -132,15 +132,15 @@ func TestLatticeOfProcesses(t *testing.T) {
 		if len(stopped) > 0 {
 			t.Errorf("host_stopped from %v; a killed host cannot say goodbye", stopped)
 		}
-		events.signal(t, syscall.SIGINT) // Ctrl-C ends 'spore events' cleanly
-		if !hub.running() || !edge.running() {
-			t.Fatalf("a host crashed after another was killed: hub %v, edge %v", hub.err, edge.err)
+		events.Signal(t, syscall.SIGINT) // Ctrl-C ends 'spore events' cleanly
+		if !hub.Running() || !edge.Running() {
+			t.Fatalf("a host crashed after another was killed: hub %v, edge %v", hub.Err(), edge.Err())
 		}
 	})
 
 	t.Run("restart every host", func(t *testing.T) {
-		edge.signal(t, syscall.SIGTERM)
-		hub.signal(t, syscall.SIGTERM)
+		edge.Signal(t, syscall.SIGTERM)
+		hub.Signal(t, syscall.SIGTERM)
 		hub = startHost(t, "hub again", t.TempDir(), hubArgs...)
 		edge = startHost(t, "edge again", edgeHome, edgeArgs...)
 
@@ -179,7 +179,7 @@ func TestLatticeOfProcesses(t *testing.T) {
 // read the state (call, push, link, actor start) fail with a reason until the
 // hub is back.
 func TestLeafKeepsServing(t *testing.T) {
-	addr, leafAddr, hubData := freeAddr(t), freeAddr(t), t.TempDir()
+	addr, leafAddr, hubData := testkit.FreeAddr(t), testkit.FreeAddr(t), t.TempDir()
 	hubArgs := []string{"--nats-listen", addr, "--leaf-listen", leafAddr, "--data-dir", hubData, "--label", "zone=cloud"}
 	hub := startHost(t, "hub", t.TempDir(), hubArgs...)
 	if hub.LeafURL != "nats-leaf://"+leafAddr {
@@ -187,7 +187,7 @@ func TestLeafKeepsServing(t *testing.T) {
 	}
 	leaf := startHost(t, "leaf", t.TempDir(), "--leaf", hub.LeafURL, "--nats-listen", "127.0.0.1:0", "--label", "zone=edge")
 	if leaf.Mode != "leaf" || leaf.NATSURL == hub.NATSURL {
-		t.Fatalf("leaf: %+v", leaf.upInfo)
+		t.Fatalf("leaf: %+v", leaf.UpInfo)
 	}
 	c := newCLI(t, hub.NATSURL)
 	local := c.at(leaf.NATSURL) // the same user, on the edge host's own NATS
@@ -211,7 +211,7 @@ func TestLeafKeepsServing(t *testing.T) {
 	// The edge host serves HTTP: its httpserver provider hands requests to
 	// echo, which answers with the request, so the response body is the
 	// request body.
-	httpAddr := freeAddr(t)
+	httpAddr := testkit.FreeAddr(t)
 	c.ok(t, "provider", "start", "httpserver", "--constraint", "zone=edge")
 	c.ok(t, "link", "put", "echo", "spore:httpserver", "address="+httpAddr)
 	testkit.CheckFor(t, 10*time.Second, 50*time.Millisecond, func() error { return post(httpAddr, "online") })
@@ -225,7 +225,7 @@ func TestLeafKeepsServing(t *testing.T) {
 	}
 	defer gw.Close()
 
-	hub.kill()
+	hub.Kill()
 
 	call := func(actor, op, payload string) error {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -266,8 +266,8 @@ func TestLeafKeepsServing(t *testing.T) {
 	if errOut := local.fails(t, "call", "echo", "Echo", "x"); !strings.Contains(errOut, "out of reach") {
 		t.Errorf("call through the CLI during the outage: %s", errOut)
 	}
-	if !leaf.running() {
-		t.Fatalf("the leaf host exited with its hub: %v", leaf.err)
+	if !leaf.Running() {
+		t.Fatalf("the leaf host exited with its hub: %v", leaf.Err())
 	}
 
 	// The hub comes back on the same ports and data; the leaf rejoins.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,7 +56,7 @@ func TestCounterEndToEnd(t *testing.T) {
 			if _, err := c.StartActor(ctx, lattice.StartActor{Ref: art.Ref}, nil, hub.ID()); err != nil {
 				t.Fatal(err)
 			}
-			addr := freeAddr(t)
+			addr := testkit.FreeAddr(t)
 			for _, l := range []spore.Link{
 				{ActorID: name, Contract: spore.ContractKeyValue, Values: map[string]string{"bucket": "counter_" + lang}},
 				{ActorID: name, Contract: spore.ContractHTTPServer, Values: map[string]string{"address": addr}},
@@ -99,17 +98,6 @@ func countTwice(t *testing.T, url string) {
 			t.Fatalf("GET %s: %d %s %q, want 200 application/json %s", url, status, ctype, body, want)
 		}
 	}
-}
-
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func get(t *testing.T, url string) (int, string, string) {

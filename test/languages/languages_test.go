@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cacheDir = dir
-	code := m.Run()
+	code := testkit.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
