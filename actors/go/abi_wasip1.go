@@ -39,34 +39,27 @@ func consoleLog(ptr unsafe.Pointer, n uint32)
 // call's payload) before returning, so the buffers can serve the next call.
 const reuse = true
 
-// opBuf holds the operation name of the current call; it is reused because
-// the name is only needed for the handler lookup.
-var opBuf []byte
+// opBuf and msgBuf receive the operation name and the payload of each
+// call. A handler that keeps the payload gets a copy (see operation.call).
+var opBuf, msgBuf buffer
 
-// guestCall serves one call from the host. The hot path allocates only the
-// payload, which the handler owns; the operation name is looked up without
-// a copy and the response is handed to the host straight from the handler's
-// slice.
+// guestCall serves one call from the host. The operation name and the
+// payload arrive in buffers reused call after call; the response is handed
+// to the host straight from the handler's slice.
 //
 //go:wasmexport __guest_call
 //lint:ignore U1000 called by the host through the export
 func guestCall(opLen, msgLen uint32) uint32 {
-	if uint32(cap(opBuf)) < opLen {
-		opBuf = make([]byte, opLen)
-	}
-	op := opBuf[:opLen]
-	var msg []byte
-	if msgLen > 0 {
-		msg = make([]byte, msgLen)
-	}
+	op, _ := opBuf.sized(int(opLen))
+	msg, owned := msgBuf.sized(int(msgLen))
 	guestRequest(bytesPtr(op), bytesPtr(msg))
 
-	h := lookup(unsafe.String(unsafe.SliceData(op), len(op))) // op is not written until the next call
-	if h == nil {
+	o := lookup(unsafe.String(unsafe.SliceData(op), len(op))) // op is not written until the next call
+	if o == nil {
 		fail(noHandler(string(op)).Error())
 		return 0
 	}
-	out, err := h(msg)
+	out, err := o.call(msg, owned)
 	if err != nil {
 		fail(err.Error())
 		return 0

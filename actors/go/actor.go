@@ -24,31 +24,54 @@ type Handler func(payload []byte) ([]byte, error)
 // guest more (see "Cost of a call" in the package doc).
 var handlers []operation
 
+// operation is a registered handler: handler, which gets a payload of its
+// own, or (from HandleHTTP) borrow, which gets the payload in whatever
+// buffer the call has it and copies what it keeps, sparing an allocation.
 type operation struct {
 	name    string
 	handler Handler
+	borrow  func(payload []byte, owned bool) ([]byte, error)
+}
+
+// call runs the operation on payload; owned says whether the handler may
+// keep it, or the caller will reuse it.
+func (o *operation) call(payload []byte, owned bool) ([]byte, error) {
+	if o.borrow != nil {
+		return o.borrow(payload, owned)
+	}
+	if !owned && len(payload) > 0 {
+		payload = append([]byte(nil), payload...)
+	}
+	return o.handler(payload)
 }
 
 // Handle registers h for the operation op. Call it from init. A later Handle
 // for the same op replaces the earlier handler, which lets tests swap one.
 func Handle(op string, h Handler) {
-	if op == "" || h == nil {
+	if h == nil {
+		panic("actor: Handle needs an operation name and a handler")
+	}
+	register(operation{name: op, handler: h})
+}
+
+func register(o operation) {
+	if o.name == "" {
 		panic("actor: Handle needs an operation name and a handler")
 	}
 	for i := range handlers {
-		if handlers[i].name == op {
-			handlers[i].handler = h
+		if handlers[i].name == o.name {
+			handlers[i] = o
 			return
 		}
 	}
-	handlers = append(handlers, operation{op, h})
+	handlers = append(handlers, o)
 }
 
-// lookup returns the handler registered for op, or nil.
-func lookup(op string) Handler {
+// lookup returns the operation registered as op, or nil.
+func lookup(op string) *operation {
 	for i := range handlers {
 		if o := &handlers[i]; len(o.name) == len(op) && equal(op, o.name) {
-			return o.handler
+			return o
 		}
 	}
 	return nil
@@ -80,6 +103,20 @@ var respBuf buffer
 // gets, stay the caller's.
 type buffer []byte
 
+// sized returns the buffer with length n, and whether it is the caller's to
+// keep: true when it had to be made and is too large to keep for reuse.
+func (b *buffer) sized(n int) (p []byte, owned bool) {
+	if cap(*b) >= n {
+		return (*b)[:n], false
+	}
+	p = make([]byte, n)
+	if !reuse || n > maxKept {
+		return p, true
+	}
+	*b = p
+	return p, false
+}
+
 // start returns the buffer emptied, to append to.
 func (b *buffer) start() []byte {
 	if reuse {
@@ -108,8 +145,8 @@ const maxKept = 64 << 10
 // spore:httpserver). A nil response answers 200 with no body, and a zero
 // Status means 200, as with net/http.
 func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
-	Handle(spore.OpHTTPHandleRequest, func(payload []byte) ([]byte, error) {
-		req, err := decodeHTTPRequest(payload)
+	register(operation{name: spore.OpHTTPHandleRequest, borrow: func(payload []byte, owned bool) ([]byte, error) {
+		req, err := decodeHTTPRequest(payload, owned)
 		if err != nil {
 			return nil, fmt.Errorf("actor: %s: decode request: %w", spore.OpHTTPHandleRequest, err)
 		}
@@ -125,7 +162,7 @@ func HandleHTTP(h func(*spore.HTTPRequest) (*spore.HTTPResponse, error)) {
 			out.Status = 200
 		}
 		return respBuf.keep(appendHTTPResponse(respBuf.start(), &out)), nil
-	})
+	}})
 }
 
 // HandleMessage registers h for Messaging.HandleMessage (contract
@@ -147,11 +184,11 @@ func HandleMessage(h func(*spore.Message) ([]byte, error)) {
 // calls. On Wasm, the response of a [HandleHTTP] handler is written in a
 // buffer that the next such call reuses.
 func Dispatch(op string, payload []byte) ([]byte, error) {
-	h := lookup(op)
-	if h == nil {
+	o := lookup(op)
+	if o == nil {
 		return nil, noHandler(op)
 	}
-	return h(payload)
+	return o.call(payload, true)
 }
 
 func noHandler(op string) error {

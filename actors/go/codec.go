@@ -544,17 +544,27 @@ func decodeValue[T any](data []byte, read func(d *decoder) T) (T, error) {
 }
 
 // request is an HTTPRequest with room for the values of its first header
-// entries, in one allocation.
+// entries and for a small payload, which its strings and body then alias:
+// one allocation, of 512 bytes (a size class), for a GET's whole request.
 type request struct {
 	spore.HTTPRequest
-	values [4]string
+	values  [4]string
+	payload [368]byte
 }
 
 // decodeHTTPRequest is decodeStruct written out, the hot path of an HTTP
-// actor.
-func decodeHTTPRequest(data []byte) (*spore.HTTPRequest, error) {
-	d := decoder{b: data}
+// actor. What it returns aliases data only if owned (the caller's to give);
+// otherwise it copies data into the request, or into a slice of its own
+// when too large.
+func decodeHTTPRequest(data []byte, owned bool) (*spore.HTTPRequest, error) {
 	r := new(request)
+	switch {
+	case len(data) <= len(r.payload):
+		data = r.payload[:copy(r.payload[:], data)]
+	case !owned:
+		data = append([]byte(nil), data...)
+	}
+	d := decoder{b: data}
 	pool := r.values[:]
 	for i, n := 0, d.mapLen(); i < n && d.err == nil; i++ {
 		switch d.key() {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -110,7 +111,8 @@ var decoders = []struct {
 	decode func([]byte) (any, error)
 	into   func() any // a pointer to a zero value for msgpack.Unmarshal
 }{
-	{"request", func(b []byte) (any, error) { return decodeHTTPRequest(b) }, func() any { return new(spore.HTTPRequest) }},
+	{"request", func(b []byte) (any, error) { return decodeHTTPRequest(b, false) }, func() any { return new(spore.HTTPRequest) }},
+	{"owned request", func(b []byte) (any, error) { return decodeHTTPRequest(bytes.Clone(b), true) }, func() any { return new(spore.HTTPRequest) }},
 	{"response", func(b []byte) (any, error) { return decodeHTTPResponse(b) }, func() any { return new(spore.HTTPResponse) }},
 	{"message", func(b []byte) (any, error) { return decodeMessage(b) }, func() any { return new(spore.Message) }},
 	{"get", func(b []byte) (any, error) { return decodeGetResponse(b) }, func() any { return new(spore.GetResponse) }},
@@ -197,6 +199,7 @@ func TestDecode(t *testing.T) {
 		wantErr       string // empty: must decode, as msgpack does
 	}{
 		{"wrk's request", "request", mustMarshal(t, wrk), ""},
+		{"a large owned request", "owned request", mustMarshal(t, &spore.HTTPRequest{Method: "POST", Path: "/p", Body: []byte(huge)}), ""},
 		{"a request with many headers", "request", mustMarshal(t, &spore.HTTPRequest{Method: "POST", Header: many, Body: []byte(huge)}), ""},
 		{"keys in another order, str body, bin strings", "request", enc(t, "body", "text", "header", map[string][]string{"X": {"y"}}, "path", []byte("/p"), "method", "PUT"), ""},
 		{"unknown fields of every kind", "request", enc(t,
@@ -253,19 +256,31 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-// The strings of a decoded request alias the payload, and its slices end
-// where their bytes do, so a handler appending to them writes nothing of
-// the request's.
+// The strings of a decoded request alias the payload (or its copy), and its
+// slices end where their bytes do, so a handler appending to them writes
+// nothing of the request's; a payload that is not the request's to keep is
+// copied.
 func TestDecodeAppend(t *testing.T) {
-	data := enc(t, "body", []byte("b"), "header", map[string][]string{"A": {"1"}}, "path", "/p")
-	r, err := decodeHTTPRequest(data)
-	if err != nil {
-		t.Fatal(err)
+	for _, size := range []int{1, 1000} {
+		for _, owned := range []bool{false, true} {
+			body := bytes.Repeat([]byte("b"), size)
+			data := enc(t, "body", body, "header", map[string][]string{"A": {"1"}}, "path", "/p")
+			r, err := decodeHTTPRequest(data, owned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = append(r.Body, "XXXXXXXXXXXXXXXXXXXXXXXXX"...)
+			_ = append(r.Header["A"], "2")
+			if !owned {
+				clear(data)
+			}
+			if r.Path != "/p" || r.Header["A"][0] != "1" || !bytes.Equal(r.Body, body) {
+				t.Fatalf("body of %d bytes, owned %v: the request changed: %+v", size, owned, r)
+			}
+		}
 	}
-	_ = append(r.Body, "XXXXXXXXXXXXXXXXXXXXXXXXX"...)
-	_ = append(r.Header["A"], "2")
-	if r.Path != "/p" || r.Header["A"][0] != "1" || string(r.Body) != "b" {
-		t.Fatalf("appending changed the request: %+v", r)
+	if n := unsafe.Sizeof(request{}); n != 512 {
+		t.Errorf("a request takes %d bytes, not 512 (a size class)", n)
 	}
 }
 
