@@ -64,9 +64,9 @@ ASC       := $(AS_DIR)/node_modules/.bin/asc
 
 examples: $(foreach l,$(EXAMPLES),$(EX)/counter-$(l).wasm) ## build every example actor from source into build/examples/
 
-$(EX)/counter-go.wasm: $(wildcard examples/counter-go/*.go actors/go/*.go) go.mod go.sum
+$(EX)/counter-go.wasm: $(wildcard examples/counter/*.go actors/go/*.go) go.mod go.sum
 	@mkdir -p $(@D)
-	cd examples/counter-go && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -o ../../$@ .
+	cd examples/counter && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 $(GO) build -buildmode=c-shared -o ../../$@ .
 
 $(EX)/counter-rust.wasm: examples/counter-rust/counter.rs actors/rust/spore.rs
 	@mkdir -p $(@D)

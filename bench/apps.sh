@@ -78,7 +78,7 @@ compile. Measured on this amd64 machine:
 
 | | compiler | interpreter | interpreter / compiler |
 |---|---|---|---|
-| compile a Go actor (examples/counter-go, 2 MB), once per actor per host | $(ms "$cc") | $(ms "$ci") | $(ratio "$ci" "$cc") |
+| compile a Go actor (examples/counter, 2 MB), once per actor per host | $(ms "$cc") | $(ms "$ci") | $(ratio "$ci" "$cc") |
 | recursive fib(25) in the guest | $(ms "$fc") | $(ms "$fi_") | $(ratio "$fi_" "$fc") |
 | one call into the guest and back (fib(1)) | $(us "$kc") | $(us "$ki") | $(ratio "$ki" "$kc") |
 

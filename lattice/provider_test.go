@@ -316,7 +316,7 @@ func TestCounterStack(t *testing.T) {
 	count := func(want int) {
 		t.Helper()
 		status, body, err := get("http://" + addr + "/")
-		if err != nil || status != 200 || body != fmt.Sprintf(`{"count": %d}`+"\n", want) {
+		if err != nil || status != 200 || body != fmt.Sprintf(`{"count":%d}`, want) {
 			t.Fatalf("GET: %d %q %v; want count %d", status, body, err, want)
 		}
 	}

@@ -1,6 +1,10 @@
-// Command counter counts visits: each HTTP request adds one to a counter in
-// the key-value store and answers {"count": N} as JSON. It needs the claims
+// Command counter is the counter actor in Go: every HTTP request adds one to
+// a counter kept in the key-value store under the request's path, and the
+// answer is the new count as JSON, {"count":N}. It needs the claims
 // spore:httpserver and spore:keyvalue and a link for each; see README.md.
+//
+// The same actor is written in Rust, AssemblyScript, C and WAT next to this
+// folder (examples/counter-*); docs/languages.md compares them.
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o counter.wasm .
 //	spore sign counter.wasm -o counter_s.wasm --name counter --cap spore:httpserver --cap spore:keyvalue
@@ -13,9 +17,6 @@ import (
 	actor "github.com/spore-run/spore/actors/go"
 )
 
-// Key is the key the count is kept under.
-const Key = "count"
-
 func init() {
 	actor.HandleHTTP(count)
 }
@@ -23,18 +24,17 @@ func init() {
 // main is never run: the host calls _initialize, which runs init above.
 func main() {}
 
-// count increments the counter atomically and reports the new value. A
-// key-value failure (no link, the store down) becomes the actor's error,
+// count increments the path's counter atomically and answers the new value.
+// A key-value failure (no link, the store down) becomes the actor's error,
 // which the HTTP provider answers with 502 and the reason.
-func count(*spore.HTTPRequest) (*spore.HTTPResponse, error) {
-	n, err := actor.KeyValue("").Increment(Key, 1)
+func count(req *spore.HTTPRequest) (*spore.HTTPResponse, error) {
+	n, err := actor.KeyValue("").Increment(req.Path, 1)
 	if err != nil {
 		return nil, err
 	}
-	body := strconv.AppendInt([]byte(`{"count": `), n, 10)
 	return &spore.HTTPResponse{
 		Status: 200,
 		Header: map[string][]string{"Content-Type": {"application/json"}},
-		Body:   append(body, "}\n"...),
+		Body:   append(strconv.AppendInt([]byte(`{"count":`), n, 10), '}'),
 	}, nil
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -12,42 +13,52 @@ import (
 	actor "github.com/spore-run/spore/actors/go"
 )
 
-// The actor runs natively: Dispatch calls its handler as the host would,
-// and a map stands in for the key-value provider.
+// The counter runs natively here: Dispatch calls its handler as the host
+// would, and a map stands in for the key-value store. test/languages runs
+// the Wasm build against the real provider.
 func TestCount(t *testing.T) {
-	store := map[string]int64{}
+	counts := map[string]int64{}
 	fail := false
 	defer actor.SetHost(func(_, ns, op string, payload []byte) ([]byte, error) {
-		if ns != spore.ContractKeyValue || op != spore.OpKVIncrement {
-			return nil, errors.New("unexpected host call " + ns + " " + op)
+		var req spore.IncrementRequest
+		if ns != spore.ContractKeyValue || op != spore.OpKVIncrement || msgpack.Unmarshal(payload, &req) != nil {
+			t.Fatalf("unexpected host call %s %s %x", ns, op, payload)
 		}
 		if fail {
 			return nil, errors.New("no link for spore:keyvalue")
 		}
-		var req spore.IncrementRequest
-		if err := msgpack.Unmarshal(payload, &req); err != nil {
-			return nil, err
-		}
-		store[req.Key] += req.Delta
-		return msgpack.Marshal(store[req.Key])
+		counts[req.Key] += req.Delta
+		return msgpack.Marshal(counts[req.Key])
 	})()
 
-	req, _ := msgpack.Marshal(&spore.HTTPRequest{Method: "GET", Path: "/"})
-	for i, want := range []string{`{"count": 1}` + "\n", `{"count": 2}` + "\n"} {
-		out, err := actor.Dispatch(spore.OpHTTPHandleRequest, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var resp spore.HTTPResponse
-		if err := msgpack.Unmarshal(out, &resp); err != nil {
-			t.Fatal(err)
-		}
-		if resp.Status != 200 || string(resp.Body) != want || resp.Header["Content-Type"][0] != "application/json" {
-			t.Fatalf("call %d: %d %q %v", i+1, resp.Status, resp.Body, resp.Header)
+	tests := []struct{ path, want string }{
+		{"/a", `{"count":1}`},
+		{"/a", `{"count":2}`},
+		{"/b", `{"count":1}`},
+	}
+	for _, tt := range tests {
+		resp := serve(t, tt.path)
+		if resp.Status != 200 || string(resp.Body) != tt.want || resp.Header["Content-Type"][0] != "application/json" {
+			t.Fatalf("GET %s: %d %v %s, want 200 application/json %s", tt.path, resp.Status, resp.Header, resp.Body, tt.want)
 		}
 	}
 	fail = true
-	if _, err := actor.Dispatch(spore.OpHTTPHandleRequest, req); err == nil {
-		t.Fatal("a key-value failure did not fail the request")
+	in, _ := msgpack.Marshal(&spore.HTTPRequest{Method: "GET", Path: "/a"})
+	if _, err := actor.Dispatch(spore.OpHTTPHandleRequest, in); err == nil || !strings.Contains(err.Error(), "no link") {
+		t.Fatalf("host error: %v, want it passed on", err)
 	}
+}
+
+func serve(t *testing.T, path string) spore.HTTPResponse {
+	t.Helper()
+	in, _ := msgpack.Marshal(&spore.HTTPRequest{Method: "GET", Path: path})
+	out, err := actor.Dispatch(spore.OpHTTPHandleRequest, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp spore.HTTPResponse
+	if err := msgpack.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	return resp
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Languages are the languages of the counter example actor
-// (examples/counter-LANG), in the order docs/languages.md shows them.
+// (examples/counter-LANG, examples/counter for Go), in the order
+// docs/languages.md shows them.
 var Languages = []string{"go", "rust", "as", "c", "wat"}
 
 // toolchains names what building each language's example needs: programs

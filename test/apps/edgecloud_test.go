@@ -21,7 +21,7 @@ import (
 func TestEdgeCloudExample(t *testing.T) {
 	dir := t.TempDir()
 	s := testkit.NewSigner(t)
-	counter := s.Sign(t, testkit.GoActor(t, "examples/counter-go"), "counter", spore.ContractHTTPServer, spore.ContractKeyValue)
+	counter := s.Sign(t, testkit.GoActor(t, "examples/counter"), "counter", spore.ContractHTTPServer, spore.ContractKeyValue)
 	if err := os.WriteFile(filepath.Join(dir, "counter_s.wasm"), counter, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -23,10 +23,10 @@ var engines = []struct {
 	{"interpreter", wazero.NewRuntimeConfigInterpreter},
 }
 
-// BenchmarkCompile compiles a Go actor (examples/counter-go, about 2 MB of
+// BenchmarkCompile compiles a Go actor (examples/counter, about 2 MB of
 // Wasm): what a host pays once per actor it starts.
 func BenchmarkCompile(b *testing.B) {
-	module := testkit.GoActor(b, "examples/counter-go")
+	module := testkit.GoActor(b, "examples/counter")
 	for _, e := range engines {
 		b.Run(e.name, func(b *testing.B) {
 			ctx := context.Background()
