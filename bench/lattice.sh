@@ -12,16 +12,20 @@
 #     start' of a pushed ~100 KB actor to its first answered call with a warm
 #     compilation cache (bench TestLatticeStartup).
 #
-#   ROUNDS=5 BENCHTIME=2s bench/lattice.sh
+#   ROUNDS=11 BENCHTIME=500ms STARTUP_ROUNDS=5 bench/lattice.sh
 #
+# Short rounds, many of them: each contender's run sits seconds from the
+# others' of its round, so their ratio holds while the machine's load
+# changes, and the median of the rounds' ratios shrugs off a bad round.
 # About four minutes on two cores with the defaults. Raw output stays in
 # build/bench/. Run it when the machine is quiet: it records the load.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-rounds=${ROUNDS:-5}
-benchtime=${BENCHTIME:-2s}
+rounds=${ROUNDS:-11}
+benchtime=${BENCHTIME:-500ms}
+startup_rounds=${STARTUP_ROUNDS:-5}
 concurrency=${CONCURRENCY:-16}
 out=build/bench
 mkdir -p "$out"
@@ -35,13 +39,13 @@ done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 go build -o "$out/spore" ./cmd/spore
 rpc_cmd="SPORE_BENCH_CONCURRENCY=$concurrency go test ./lattice -run '^\$' -bench RPC -benchtime $benchtime -rounds $rounds"
-rpc1_cmd="SPORE_BENCH_CONCURRENCY=1 go test ./lattice -run '^\$' -bench RPC -benchtime 1s -rounds $rounds"
-start_cmd="cd bench && SPORE_BIN=../build/bench/spore SPORE_STARTUP_ROUNDS=$rounds go test -run TestLatticeStartup -v"
+rpc1_cmd="SPORE_BENCH_CONCURRENCY=1 go test ./lattice -run '^\$' -bench RPC -benchtime $benchtime -rounds $rounds"
+start_cmd="cd bench && SPORE_BIN=../build/bench/spore SPORE_STARTUP_ROUNDS=$startup_rounds go test -run TestLatticeStartup -v"
 echo "bench/lattice.sh: $rpc_cmd" >&2
 SPORE_BENCH_CONCURRENCY=$concurrency go test ./lattice -run '^$' -bench RPC -benchtime "$benchtime" \
 	-rounds "$rounds" -timeout 60m | tee "$out/lattice-rpc.txt"
 echo "bench/lattice.sh: $rpc1_cmd" >&2
-SPORE_BENCH_CONCURRENCY=1 go test ./lattice -run '^$' -bench RPC -benchtime 1s \
+SPORE_BENCH_CONCURRENCY=1 go test ./lattice -run '^$' -bench RPC -benchtime "$benchtime" \
 	-rounds "$rounds" -timeout 60m | tee "$out/lattice-rpc1.txt"
 # CPU profiles of the floor and of the actor-to-actor call, for "Where the
 # time goes".
@@ -52,7 +56,7 @@ for c in raw-nats spore-actor-to-actor; do
 		-o "$out/lattice.test" -cpuprofile "$out/lattice-$c.cpu" -timeout 30m | tee "$out/lattice-$c.prof.txt"
 done
 echo "bench/lattice.sh: $start_cmd" >&2
-(cd bench && SPORE_BIN="$root/$out/spore" SPORE_STARTUP_ROUNDS=$rounds SPORE_STARTUP_OUT="$root/$out/lattice-startup.md" \
+(cd bench && SPORE_BIN="$root/$out/spore" SPORE_STARTUP_ROUNDS=$startup_rounds SPORE_STARTUP_OUT="$root/$out/lattice-startup.md" \
 	go test -run TestLatticeStartup -v -count=1 -timeout 60m .) | tee "$out/lattice-startup.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 

@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +47,7 @@ func TestLatticeStartup(t *testing.T) {
 	)
 	for round := range rounds {
 		home := t.TempDir()
-		port := freePort(t)
+		port := testkit.FreePort(t)
 		url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 		up := func() (ready, listed time.Duration, stop func()) {
 			return startHost(t, bin, home, port, url)
@@ -132,9 +129,9 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/1e6) 
 // and waits.
 func startHost(t *testing.T, bin, home string, port int, url string) (ready, listed time.Duration, stop func()) {
 	t.Helper()
-	var out, errs syncBuffer
+	var out, errs testkit.Buffer
 	cmd := exec.Command(bin, "-o", "json", "up", "--nats-listen", fmt.Sprintf("127.0.0.1:%d", port), "--leaf-listen", "127.0.0.1:0")
-	cmd.Env = sporeEnv(home)
+	cmd.Env = testkit.SporeEnv("SPORE_HOME=" + home)
 	cmd.Stdout, cmd.Stderr = &out, &errs
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -216,38 +213,11 @@ func runCLI(t *testing.T, bin, home, url string, args ...string) string {
 }
 
 func sporeRun(bin, home, url string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--nats", url}, args...)...)
-	cmd.Env = sporeEnv(home)
-	var out, errs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errs
-	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("%w: %s", err, strings.TrimSpace(errs.String()))
-	}
-	return out.String(), nil
-}
-
-// sporeEnv is this environment without SPORE_ settings, with its own home
-// (keys, data, compilation cache).
-func sporeEnv(home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SPORE_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "SPORE_HOME="+home)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	out, errs, err := testkit.RunSpore(bin, testkit.SporeEnv("SPORE_HOME="+home), time.Minute, append([]string{"--nats", url}, args...)...)
 	if err != nil {
-		t.Fatal(err)
+		return out, fmt.Errorf("%w: %s", err, strings.TrimSpace(errs))
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return out, nil
 }
 
 // bigActor is an echo actor of about 100 KB: host/testdata/echo.wat's
@@ -286,23 +256,3 @@ func bigActor(t *testing.T) ([]byte, int) {
 	signed := testkit.NewSigner(t).Sign(t, raw, "big", spore.ContractLogging)
 	return signed, len(signed)
 }
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.b.Bytes()...)
-}
-
-func (s *syncBuffer) String() string { return string(s.Bytes()) }
