@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,12 +96,20 @@ func BenchmarkRPC(b *testing.B) {
 		b.Fatal(err)
 	}
 
+	// An embedded NATS server sets the block profile rate to its own
+	// option, 0, when it starts: give -test.blockprofilerate back.
+	if f := flag.Lookup("test.blockprofilerate"); f != nil {
+		if rate, _ := strconv.Atoi(f.Value.String()); rate > 0 {
+			runtime.SetBlockProfileRate(rate)
+		}
+	}
+
 	contenders := []struct {
 		name string
 		call func() ([]byte, error)
 	}{
 		{"raw-nats", func() ([]byte, error) {
-			m, err := requester.Request("bench.echo", payload, 5*time.Second)
+			m, err := requester.Request("bench.echo", payload, lattice.DefaultCallTimeout)
 			if err != nil {
 				return nil, err
 			}
