@@ -16,10 +16,8 @@ import (
 )
 
 func actorCommand(g *globals) *cobra.Command {
-	cmd := group("actor", "Start, stop, scale and list actors in a lattice")
-	lf := addLatticeFlags(g, cmd)
-	cmd.AddCommand(actorStartCommand(g, lf), actorStopCommand(g, lf), actorScaleCommand(g, lf), actorLsCommand(g, lf))
-	return cmd
+	return latticeGroup(g, "actor", "Start, stop, scale and list actors in a lattice",
+		actorStartCommand, actorStopCommand, actorScaleCommand, actorLsCommand)
 }
 
 // actorRow is one actor on one host, as actor start, scale and ls show it.

@@ -20,10 +20,8 @@ import (
 func init() { extraCommands = append(extraCommands, appCommand) }
 
 func appCommand(g *globals) *cobra.Command {
-	cmd := group("app", "Deploy declarative applications: actors, providers and links placed by labels")
-	lf := addLatticeFlags(g, cmd)
-	cmd.AddCommand(appDeployCommand(g, lf), appLsCommand(g, lf), appStatusCommand(g, lf), appUndeployCommand(g, lf))
-	return cmd
+	return latticeGroup(g, "app", "Deploy declarative applications: actors, providers and links placed by labels",
+		appDeployCommand, appLsCommand, appStatusCommand, appUndeployCommand)
 }
 
 // appPoll is how often deploy and undeploy look at the app while waiting.

@@ -11,10 +11,8 @@ import (
 )
 
 func hostCommand(g *globals) *cobra.Command {
-	cmd := group("host", "List, label and stop the hosts of a lattice")
-	lf := addLatticeFlags(g, cmd)
-	cmd.AddCommand(hostLsCommand(g, lf), hostStopCommand(g, lf), hostLabelCommand(g, lf))
-	return cmd
+	return latticeGroup(g, "host", "List, label and stop the hosts of a lattice",
+		hostLsCommand, hostStopCommand, hostLabelCommand)
 }
 
 // hostRow is one host in 'host ls -o json'.

@@ -135,6 +135,17 @@ func group(use, short string) *cobra.Command {
 	}
 }
 
+// latticeGroup is a group whose subcommands talk to a lattice: they share
+// its lattice flags.
+func latticeGroup(g *globals, use, short string, subs ...func(*globals, *latticeFlags) *cobra.Command) *cobra.Command {
+	cmd := group(use, short)
+	lf := addLatticeFlags(g, cmd)
+	for _, sub := range subs {
+		cmd.AddCommand(sub(g, lf))
+	}
+	return cmd
+}
+
 // parsePairs reads k=v arguments (labels, constraints, link values) into a
 // map. With keysOnly, a bare key is allowed too (its value is empty).
 func parsePairs(what string, in []string, keysOnly bool) (map[string]string, error) {

@@ -12,10 +12,8 @@ import (
 )
 
 func linkCommand(g *globals) *cobra.Command {
-	cmd := group("link", "Bind actors to the providers of their contracts")
-	lf := addLatticeFlags(g, cmd)
-	cmd.AddCommand(linkPutCommand(g, lf), linkDelCommand(g, lf), linkLsCommand(g, lf))
-	return cmd
+	return latticeGroup(g, "link", "Bind actors to the providers of their contracts",
+		linkPutCommand, linkDelCommand, linkLsCommand)
 }
 
 // linkRow is a link with its actor's name, for display.

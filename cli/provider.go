@@ -12,10 +12,8 @@ import (
 )
 
 func providerCommand(g *globals) *cobra.Command {
-	cmd := group("provider", "Start, stop and list capability providers in a lattice")
-	lf := addLatticeFlags(g, cmd)
-	cmd.AddCommand(providerStartCommand(g, lf), providerStopCommand(g, lf), providerLsCommand(g, lf))
-	return cmd
+	return latticeGroup(g, "provider", "Start, stop and list capability providers in a lattice",
+		providerStartCommand, providerStopCommand, providerLsCommand)
 }
 
 func providerTable(w io.Writer, ps []lattice.ProviderInfo) {
