@@ -84,21 +84,21 @@ func lookup(op string) *operation {
 	return nil
 }
 
-// equal reports whether a and b, of the same length, are equal, comparing 8
-// bytes at a time (the last 8 overlapping the ones before) where the
-// runtime's comparison takes a loop turn a byte.
+// equal reports whether a and b, of the same length, are equal. Names of 8
+// to 32 bytes are compared as four overlapping 8-byte words, without the
+// loop turn a byte that the runtime's comparison takes.
 func equal(a, b string) bool {
 	n := len(b)
-	if n < 8 {
+	if n < 8 || n > 32 {
 		return a == b
 	}
 	p, q := unsafe.Slice(unsafe.StringData(a), n), unsafe.Slice(unsafe.StringData(b), n)
-	for i := 0; i < n-8; i += 8 {
-		if binary.LittleEndian.Uint64(p[i:]) != binary.LittleEndian.Uint64(q[i:]) {
-			return false
-		}
+	le := binary.LittleEndian
+	x := (le.Uint64(p) ^ le.Uint64(q)) | (le.Uint64(p[n-8:]) ^ le.Uint64(q[n-8:]))
+	if n > 16 {
+		x |= (le.Uint64(p[8:]) ^ le.Uint64(q[8:])) | (le.Uint64(p[n-16:]) ^ le.Uint64(q[n-16:]))
 	}
-	return binary.LittleEndian.Uint64(p[n-8:]) == binary.LittleEndian.Uint64(q[n-8:])
+	return x == 0
 }
 
 // respBuf holds the encoded response of HandleHTTP's handler.

@@ -373,7 +373,16 @@ func TestEqual(t *testing.T) {
 		want bool
 	}{
 		{"", "", true},
+		{"a", "a", true},
+		{"a", "b", false},
+		{"ab", "ab", true},
+		{"ab", "aB", false},
+		{"Ab", "ab", false},
+		{"abc", "abc", true},
+		{"abc", "aBc", false},
+		{"abcd", "abcD", false},
 		{"Hello", "Hello", true},
+		{"Hello", "HeLlo", false},
 		{"Hello", "Hellp", false},
 		{"HttpServer.HandleRequest", "HttpServer.HandleRequest", true},
 		{"HttpServer.HandleRequesT", "HttpServer.HandleRequest", false},
@@ -382,6 +391,14 @@ func TestEqual(t *testing.T) {
 		{"12345678", "12345678", true},
 		{"12345678", "12345679", false},
 		{"123456789", "023456789", false},
+		{"0123456789abcdef", "0123456789abcdeF", false},
+		{"0123456789abcdefg", "0123456789abcdefg", true},
+		{"0123456789abcdefg", "0123456789abcdeFg", false},
+		{"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef", true},
+		{"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdeF", false},
+		{"0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789Abcdef", false},
+		{"0123456789abcdef0123456789abcdef!", "0123456789abcdef0123456789abcdef!", true},
+		{"0123456789abcdef0123456789abcdef!", "0123456789abcdef0123456789abcdef?", false},
 	}
 	for _, tt := range tests {
 		if got := equal(tt.a, tt.b); got != tt.want {
