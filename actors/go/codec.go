@@ -176,7 +176,7 @@ func appendLogEntry(b []byte, e *spore.LogEntry) []byte {
 
 // decoder reads one payload. The strings and byte slices it returns alias
 // the payload, which the caller owns and never changes: a handler's payload
-// or a host call's response, both fresh slices. A byte slice's capacity ends
+// (HandleHTTP's copy of it) or a host call's response, a fresh slice. A byte slice's capacity ends
 // where its bytes do, so appending to it copies instead of writing over the
 // strings that follow. The first error sticks: later reads return zero
 // values, so a decoding loop checks d.err once per field.
