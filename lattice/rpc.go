@@ -229,9 +229,17 @@ func (e noResponders) Unwrap() error { return nats.ErrNoResponders }
 // serveActor answers invocations for an actor that runs here. An
 // invocation a provider delivers carries the provider's contract, and the
 // actor's claims must list it.
+//
+// The actor is looked up by id on each call, not kept: an upgrade in place
+// replaces it behind the same subscription.
 func (n *Node) serveActor(a *host.Actor) (*nats.Subscription, error) {
-	subject := n.subj.ActorRPC(a.ID())
+	id := a.ID()
+	subject := n.subj.ActorRPC(id)
 	return n.serveInvocations(subject, subject, func(ctx context.Context, inv *Invocation) ([]byte, error) {
+		a := n.host.Actor(id)
+		if a == nil {
+			return nil, spore.Errorf(spore.CodeUnavailable, "lattice: actor %s does not run on host %s any more", id, n.id)
+		}
 		if inv.Link != nil && !a.Claims().HasCap(inv.Link.Contract) {
 			return nil, noClaim(a.String(), inv.Link.Contract)
 		}
