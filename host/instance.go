@@ -32,6 +32,7 @@ type instance struct {
 	// deadlineNs is the running call's deadline in Unix nanoseconds, 0
 	// when idle. The watchdog swaps it to 0 when it expires the call.
 	deadlineNs atomic.Int64
+	timeout    time.Duration // of the running call, for errors
 	watched    bool
 	timedOut   atomic.Bool
 	canceled   atomic.Bool // the caller gave up, rather than the deadline passing
@@ -144,7 +145,7 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 		if fn == nil {
 			continue
 		}
-		err := inst.run(ctx, func() error { _, err := fn.Call(&inst.cc); return err })
+		err := inst.run(ctx, initTimeout(inst.actor.limits.Timeout), func() error { _, err := fn.Call(&inst.cc); return err })
 		var exit *sys.ExitError
 		if errors.As(err, &exit) && exit.ExitCode() == 0 {
 			err = fmt.Errorf("%s called proc_exit, which ends the instance; build the actor as a reactor (Go: -buildmode=c-shared) or export wapc_init", name)
@@ -169,12 +170,13 @@ func (inst *instance) expire() {
 
 // run calls f under the actor's deadline (or the caller's, if sooner) and
 // aborts it if the caller cancels, within a watchdog tick.
-func (inst *instance) run(ctx context.Context, f func() error) error {
+func (inst *instance) run(ctx context.Context, timeout time.Duration, f func() error) error {
 	if !inst.watched {
 		return f()
 	}
 	w := inst.actor.host.watchdog
-	d := w.now.Load() + int64(inst.actor.limits.Timeout)
+	inst.timeout = timeout
+	d := w.now.Load() + int64(timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.UnixNano() < d {
 		d = dl.UnixNano()
 	}
@@ -198,6 +200,14 @@ func (inst *instance) run(ctx context.Context, f func() error) error {
 	return err
 }
 
+// MinInitTimeout is the least time an instance's start function
+// (_initialize, _start or wapc_init) gets, whatever the invocation timeout:
+// a language runtime's start-up is a one-off that a short per-call deadline
+// should not cut, while a start function that loops is still stopped.
+const MinInitTimeout = time.Minute
+
+func initTimeout(call time.Duration) time.Duration { return max(call, MinInitTimeout) }
+
 // deadline is the running call's deadline, or zero.
 func (inst *instance) deadline() time.Time {
 	if d := inst.deadlineNs.Load(); d != 0 {
@@ -212,7 +222,7 @@ func (inst *instance) invoke(ctx context.Context, op string, payload []byte) ([]
 	inst.outputs[1].first = ""
 	inst.cc.Context = ctx
 	inst.stack[0], inst.stack[1] = uint64(len(op)), uint64(len(payload))
-	err := inst.run(ctx, func() error { return inst.guestCall.CallWithStack(&inst.cc, inst.stack[:]) })
+	err := inst.run(ctx, inst.actor.limits.Timeout, func() error { return inst.guestCall.CallWithStack(&inst.cc, inst.stack[:]) })
 	inst.op, inst.payload, inst.hostResp, inst.hostErr = "", nil, nil, nil
 	inst.cc.Context = context.Background()
 	if err != nil {
@@ -251,7 +261,7 @@ func (inst *instance) classify(err error) error {
 	case inst.canceled.Load():
 		code, cause = spore.CodeTimeout, fmt.Errorf("%w: the caller stopped waiting", ErrDeadline)
 	case inst.timedOut.Load():
-		code, cause = spore.CodeTimeout, fmt.Errorf("%w (%s)", ErrDeadline, a.limits.Timeout)
+		code, cause = spore.CodeTimeout, fmt.Errorf("%w (%s)", ErrDeadline, inst.timeout)
 	case inst.fault != nil:
 		code, cause = spore.CodeActorFailed, inst.fault
 	case inst.memory != nil && inst.memory.refused:
