@@ -43,6 +43,20 @@ const reuse = true
 // call. A handler that keeps the payload gets a copy (see operation.call).
 var opBuf, msgBuf buffer
 
+// sized returns the buffer with length n, and whether it is the caller's to
+// keep: true when it had to be made and is too large to keep for reuse.
+func (b *buffer) sized(n int) (p []byte, owned bool) {
+	if cap(*b) >= n {
+		return (*b)[:n], false
+	}
+	p = make([]byte, n)
+	if n > maxKept {
+		return p, true
+	}
+	*b = p
+	return p, false
+}
+
 // guestCall serves one call from the host. The operation name and the
 // payload arrive in buffers reused call after call; the response is handed
 // to the host straight from the handler's slice.

@@ -110,20 +110,6 @@ var respBuf buffer
 // gets, stay the caller's.
 type buffer []byte
 
-// sized returns the buffer with length n, and whether it is the caller's to
-// keep: true when it had to be made and is too large to keep for reuse.
-func (b *buffer) sized(n int) (p []byte, owned bool) {
-	if cap(*b) >= n {
-		return (*b)[:n], false
-	}
-	p = make([]byte, n)
-	if !reuse || n > maxKept {
-		return p, true
-	}
-	*b = p
-	return p, false
-}
-
 // start returns the buffer emptied, to append to.
 func (b *buffer) start() []byte {
 	if reuse {
