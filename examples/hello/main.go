@@ -59,7 +59,8 @@ func serveHTTP(req *spore.HTTPRequest) (*spore.HTTPResponse, error) {
 var textPlain = map[string][]string{"Content-Type": {"text/plain; charset=utf-8"}}
 
 // queryValue returns the first value of key in a URL query, unescaped, or ""
-// if it has none or cannot be unescaped.
+// if it has none or cannot be unescaped. Unlike url.ParseQuery, it looks at
+// no other pair, so a malformed one elsewhere does not hide the name.
 func queryValue(query, key string) string {
 	for query != "" {
 		var pair string

@@ -50,6 +50,10 @@ func TestHTTP(t *testing.T) {
 	}{
 		{"named", "/greet", "name=Ada&x=1", []string{"Hello from Spore!", "Hello, Ada!", "GET /greet"}},
 		{"anonymous", "/", "", []string{"Hello from Spore!", "Hello, stranger!", "GET /"}},
+		{"escaped", "/e", "x=1&name=Ada+L%C3%B3pez", []string{"Hello, Ada López!", "GET /e"}},
+		{"empty name", "/e", "name=&name=Bob", []string{"Hello, stranger!"}},
+		{"bad escape", "/e", "name=%zz", []string{"Hello, stranger!"}},
+		{"other keys only", "/e", "names=Ada&nam=Bob", []string{"Hello, stranger!"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
