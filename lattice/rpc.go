@@ -89,9 +89,9 @@ func (n *Node) invoke(ctx context.Context, subject string, inv *Invocation) ([]b
 // CLI client.
 func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterKey, subject string, inv *Invocation) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultCallTimeout)
-		defer cancel()
+		dctx := host.NewDeadlineContext(ctx, time.Now().Add(DefaultCallTimeout))
+		defer dctx.Cancel()
+		ctx = dctx
 	}
 	dl, _ := ctx.Deadline()
 	inv.ID = nuid.Next()
