@@ -57,10 +57,17 @@ const (
 
 // Encoding.
 
+// appendStr writes s as a str. The common fixstr is written inline, where
+// the compiler inlines it, without the branches the longer forms take.
 func appendStr(b []byte, s string) []byte {
+	if len(s) < 32 {
+		return append(append(b, 0xa0|byte(len(s))), s...)
+	}
+	return appendLongStr(b, s)
+}
+
+func appendLongStr(b []byte, s string) []byte {
 	switch n := len(s); {
-	case n < 32:
-		b = append(b, 0xa0|byte(n))
 	case n <= math.MaxUint8:
 		b = append(b, mpStr8, byte(n))
 	case n <= math.MaxUint16:
@@ -73,11 +80,12 @@ func appendStr(b []byte, s string) []byte {
 
 // appendBin writes p as bin; nil is nil, as msgpack writes a nil slice.
 func appendBin(b, p []byte) []byte {
+	if len(p) <= math.MaxUint8 && p != nil {
+		return append(append(b, mpBin8, byte(len(p))), p...)
+	}
 	switch n := len(p); {
 	case p == nil:
 		return append(b, mpNil)
-	case n <= math.MaxUint8:
-		b = append(b, mpBin8, byte(n))
 	case n <= math.MaxUint16:
 		b = binary.BigEndian.AppendUint16(append(b, mpBin16), uint16(n))
 	default:
@@ -481,7 +489,11 @@ func (d *decoder) header(h map[string][]string, pool []string) (map[string][]str
 	if n < 0 {
 		return nil, pool
 	}
-	if h == nil {
+	switch {
+	case h != nil:
+	case n <= 8: // a small map, made without the sizing a hint takes
+		h = make(map[string][]string)
+	default:
 		h = make(map[string][]string, min(n, 64))
 	}
 	for i := 0; i < n && d.err == nil; i++ {
