@@ -76,7 +76,7 @@ func (c *cli) start(ctx context.Context, args ...string) (stdout, stderr *testki
 
 // run runs one command to its end.
 func (c *cli) run(args ...string) (stdout, stderr string, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a Go actor compiles slowly under -race
 	defer cancel()
 	out, errOut, wait := c.start(ctx, args...)
 	err = wait()

@@ -83,7 +83,14 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 				claims.Name, claims.Revision, old, old.claims.Revision, ErrOlderRevision)
 		}
 	}
-	compiled, err := h.runtime.CompileModule(ctx, module)
+	// Compile the code without its claims: the compilation cache is keyed
+	// by the bytes, and re-signing (a new revision, new capabilities) must
+	// not compile the same code again.
+	code, err := signing.StripCustom(module, signing.SectionName)
+	if err != nil {
+		return nil, fmt.Errorf("host: load %s: %w", claims.Name, err)
+	}
+	compiled, err := h.runtime.CompileModule(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("host: compile %s: %w", claims.Name, err)
 	}

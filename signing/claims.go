@@ -15,9 +15,12 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
+// SectionName is the custom section that carries an actor's claims.
+const SectionName = "spore_jwt"
+
 const (
 	// claimsSection is the custom section that carries the token.
-	claimsSection = "spore_jwt"
+	claimsSection = SectionName
 	// claimType tells Spore actor claims apart from NATS account or user
 	// JWTs signed by the same account key.
 	claimType = "spore_actor"
