@@ -26,7 +26,7 @@ func TestUpgradeKeepsServing(t *testing.T) {
 	id, _ := kp.PublicKey()
 	echo := testkit.WAT(t, "host/testdata/echo.wat")
 	// Revision 2 differs by a custom section, so its hash differs.
-	echo2 := append(append([]byte(nil), echo...), 0, 2, 1, 'x')
+	echo2 := append(append([]byte(nil), echo...), 0, 3, 1, 'x', 'y')
 	for _, rev := range []struct {
 		module   []byte
 		revision int
