@@ -57,7 +57,9 @@ nats_port=$(freeport)
 export SPORE_NATS="nats://127.0.0.1:$nats_port"
 spore() { "$work/spore" "$@"; }
 
-spore up --nats-listen "127.0.0.1:$nats_port" --leaf-listen "127.0.0.1:$(freeport)" \
+# The binary itself, not the spore function: a function in the background
+# runs in a subshell, and killing that would leave the host running.
+"$work/spore" up --nats-listen "127.0.0.1:$nats_port" --leaf-listen "127.0.0.1:$(freeport)" \
 	--data-dir "$work/data" --log-level warn >"$out/host.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do
