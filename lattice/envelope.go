@@ -1,8 +1,8 @@
 package lattice
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/nats-io/nkeys"
+	"golang.org/x/crypto/blake2b"
 
 	"github.com/spore-run/spore"
 )
 
 // Invocation is the envelope of a call that crosses the lattice, encoded as
 // MessagePack. Token is made with the lattice's cluster key
-// over Hash() (see ClusterKey): a host drops an invocation whose token is missing or does not
+// over Fields() (see ClusterKey): a host drops an invocation whose token is missing or does not
 // verify against the lattice's cluster key.
 type Invocation struct {
 	ID     string `msgpack:"id"`
@@ -59,26 +60,10 @@ var (
 	ErrEnvelope = errors.New("malformed invocation")
 )
 
-// Hash is the SHA-256 over every field but the token, each length-prefixed,
-// so no two different invocations hash alike. docs/protocol.md spells the
-// layout out for other implementations.
-func (inv *Invocation) Hash() []byte {
-	sum := inv.hash(nil)
-	return sum[:]
-}
-
-// hash computes Hash, in sc's buffer when sc is not nil.
-func (inv *Invocation) hash(sc *tokenScratch) [sha256.Size]byte {
-	var buf []byte
-	if sc != nil {
-		buf = sc.buf[:0]
-	}
-	buf = inv.appendFields(buf)
-	if sc != nil {
-		sc.buf = buf
-	}
-	return sha256.Sum256(buf)
-}
+// Fields is what the token covers: every field but the token, each
+// length-prefixed, so no two different invocations give the same bytes.
+// docs/protocol.md spells the layout out for other implementations.
+func (inv *Invocation) Fields() []byte { return inv.appendFields(nil) }
 
 func (inv *Invocation) appendFields(b []byte) []byte {
 	for _, s := range []string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob, inv.Issuer} {
@@ -113,11 +98,11 @@ func appendSortedMap(b []byte, m map[string]string) []byte {
 	return b
 }
 
-// ClusterKey signs and checks invocation tokens. The token is an
-// HMAC-SHA256 over Hash(), keyed by a secret derived from the cluster key's
-// seed: every host that checks tokens also makes them, so it holds the seed
-// anyway, and an ed25519 signature per call costs about 70 times more (see
-// docs/protocol.md, "Why the token is a MAC").
+// ClusterKey signs and checks invocation tokens. The token is a keyed
+// BLAKE2b-256 over Fields(), keyed by a secret derived from the cluster
+// key's seed: every host that checks tokens also makes them, so it holds the
+// seed anyway, and an ed25519 signature per call costs about 100 times more
+// (see docs/protocol.md, "Why the token is a MAC").
 type ClusterKey struct {
 	Public string // the cluster public key (C…), carried as Issuer
 	// scratch holds *tokenScratch: a MAC keyed once and the buffers of one
@@ -127,10 +112,12 @@ type ClusterKey struct {
 
 type tokenScratch struct {
 	mac hash.Hash
-	buf []byte // the fields Hash covers
-	sum [sha256.Size]byte
-	out [sha256.Size]byte
+	buf []byte // the fields the token covers
+	out [TokenSize]byte
 }
+
+// TokenSize is the length of an invocation token.
+const TokenSize = blake2b.Size256
 
 // NewClusterKey derives the token key from a cluster key pair with a seed.
 func NewClusterKey(kp nkeys.KeyPair) (*ClusterKey, error) {
@@ -146,21 +133,29 @@ func NewClusterKey(kp nkeys.KeyPair) (*ClusterKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lattice: cluster seed: %w", err)
 	}
-	sum := sha256.Sum256(append([]byte("spore/invocation-token/v1\x00"), raw...))
+	key := sha256.Sum256(append([]byte(tokenKeyLabel), raw...))
 	k := &ClusterKey{Public: pub}
 	k.scratch.New = func() any {
-		return &tokenScratch{mac: hmac.New(sha256.New, sum[:]), buf: make([]byte, 0, 1024)}
+		mac, err := blake2b.New256(key[:])
+		if err != nil {
+			panic(err) // a 32-byte key is always valid
+		}
+		return &tokenScratch{mac: mac, buf: make([]byte, 0, 1024)}
 	}
 	return k, nil
 }
+
+// tokenKeyLabel prefixes the seed in the token key's derivation; its
+// version changes whenever the token's construction does.
+const tokenKeyLabel = "spore/invocation-token/v2\x00"
 
 // token computes the invocation's token into a scratch, which the caller
 // puts back in the pool.
 func (k *ClusterKey) token(inv *Invocation) *tokenScratch {
 	sc := k.scratch.Get().(*tokenScratch)
-	sc.sum = inv.hash(sc)
+	sc.buf = inv.appendFields(sc.buf[:0])
 	sc.mac.Reset()
-	sc.mac.Write(sc.sum[:])
+	sc.mac.Write(sc.buf)
 	sc.mac.Sum(sc.out[:0])
 	if cap(sc.buf) > 64<<10 {
 		sc.buf = nil // a large payload passed through: do not keep its buffer
@@ -185,7 +180,7 @@ func (k *ClusterKey) Verify(inv *Invocation) error {
 		return fmt.Errorf("%w: issuer %q is not this lattice's cluster key", ErrForged, inv.Issuer)
 	}
 	sc := k.token(inv)
-	ok := hmac.Equal(inv.Token, sc.out[:])
+	ok := subtle.ConstantTimeCompare(inv.Token, sc.out[:]) == 1
 	k.scratch.Put(sc)
 	if !ok {
 		return fmt.Errorf("%w: token does not match the fields", ErrForged)

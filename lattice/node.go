@@ -207,6 +207,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 
 func (n *Node) connect(ctx context.Context) error {
 	url := n.opts.NATSURL
+	var inProcess []nats.Option
 	if url == "" {
 		so := n.opts.Server
 		if so.Log == nil {
@@ -218,8 +219,11 @@ func (n *Node) connect(ctx context.Context) error {
 		}
 		n.server = s
 		url = s.ClientURL()
+		// The host's own connections to its embedded server skip the
+		// loopback socket: a pipe in the process, no system calls.
+		inProcess = append(inProcess, nats.InProcessServer(s.Server))
 	}
-	nc, err := nats.Connect(url,
+	nc, err := nats.Connect(url, append(inProcess,
 		nats.Name("spore host "+n.id),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
@@ -229,7 +233,7 @@ func (n *Node) connect(ctx context.Context) error {
 			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { n.log.Info("lattice connection back", "url", c.ConnectedUrl()) }),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("lattice: connect %s: %w", url, err)
 	}
