@@ -2,12 +2,14 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/internal/interrupt"
 )
 
 // The waPC host module. Each function is a GoModuleFunction: it reads its
@@ -178,4 +180,27 @@ func consoleLog(ctx context.Context, mod api.Module, stack []uint64) {
 	inst := mustInstance(ctx)
 	msg := inst.read(mod, "__console_log", api.DecodeU32(stack[0]), api.DecodeU32(stack[1]))
 	inst.actor.host.log.Info(string(msg), "actor", inst.actor.claims.Name, "id", inst.actor.claims.ID, "stream", "console")
+}
+
+// errStopped is what yield panics with to unwind a guest that the watchdog
+// stopped; classify reports the reason (deadline or cancellation).
+var errStopped = errors.New("stopped by the host")
+
+// instantiateYield provides the function that modules instrumented by
+// package interrupt call every interrupt.Budget loop turns. It returns the
+// next budget, or unwinds the guest once the watchdog has stopped its
+// instance. Being a Go call, it is also where the scheduler can preempt the
+// goroutine running a busy guest.
+func instantiateYield(ctx context.Context, r wazero.Runtime) error {
+	_, err := r.NewHostModuleBuilder(interrupt.Module).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(yield), nil, []api.ValueType{i32}).Export(interrupt.Func).
+		Instantiate(ctx)
+	return err
+}
+
+func yield(ctx context.Context, _ api.Module, stack []uint64) {
+	if inst := instanceOf(ctx); inst != nil && inst.timedOut.Load() {
+		panic(errStopped)
+	}
+	stack[0] = interrupt.Budget
 }

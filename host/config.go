@@ -109,7 +109,7 @@ func (c Config) WithLinks(l LinkSource) Config { c.links = l; return c }
 // them.
 func (c Config) WithRouter(r Router) Config { c.router = r; return c }
 
-// WithoutDeadlines turns off the per-invocation deadline and wazero's
-// close-on-done checks. Only for measuring what the deadline costs: a
-// looping guest then blocks its caller for ever.
+// WithoutDeadlines turns off the per-invocation deadline and the loop
+// instrumentation that enforces it. Only for measuring what the deadline
+// costs: a looping guest then blocks its caller for ever.
 func (c Config) WithoutDeadlines() Config { c.noTimer = true; return c }

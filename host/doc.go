@@ -12,9 +12,11 @@
 // time; the pool holds at most Limits.MaxInstances of them, keeps
 // Limits.Warm ready, and replaces any instance that traps, exhausts its memory
 // or overruns its deadline. Memory is capped per instance by a wazero memory
-// allocator, so one runtime serves every actor; the deadline is a timer per
-// instance that closes the module, which wazero's close-on-done checks turn
-// into a prompt exit even from a loop that never calls out.
+// allocator, so one runtime serves every actor. Deadlines are kept by one
+// watchdog goroutine per host; a guest learns of its own through the budget
+// check that package interrupt adds to the top of every loop of the module,
+// which calls the host's yield function every few thousand loop turns, so
+// even a loop that never calls out stops within a watchdog tick.
 //
 // # Notes
 //

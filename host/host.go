@@ -10,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/spore-run/spore"
+	"github.com/spore-run/spore/internal/interrupt"
 	"github.com/spore-run/spore/signing"
 )
 
@@ -42,9 +43,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	} else {
 		h.cache = wazero.NewCompilationCache()
 	}
-	rc := wazero.NewRuntimeConfig().
-		WithCompilationCache(h.cache).
-		WithCloseOnContextDone(!cfg.noTimer)
+	// Not WithCloseOnContextDone: it costs a goroutine per call and a call
+	// into Go at every loop back-edge. Load instruments modules instead (see
+	// package interrupt).
+	rc := wazero.NewRuntimeConfig().WithCompilationCache(h.cache)
 	h.runtime = wazero.NewRuntimeWithConfig(ctx, rc)
 	if !cfg.noTimer {
 		h.watchdog = newWatchdog(watchdogTick)
@@ -52,6 +54,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.runtime); err != nil {
 		h.runtime.Close(ctx)
 		return nil, fmt.Errorf("host: wasi: %w", err)
+	}
+	if err := instantiateYield(ctx, h.runtime); err != nil {
+		h.runtime.Close(ctx)
+		return nil, fmt.Errorf("host: yield: %w", err)
 	}
 	if err := instantiateWAPC(ctx, h.runtime); err != nil {
 		h.runtime.Close(ctx)
@@ -87,6 +93,9 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 	// by the bytes, and re-signing (a new revision, new capabilities) must
 	// not compile the same code again.
 	code, err := signing.StripCustom(module, signing.SectionName)
+	if err == nil && h.watchdog != nil {
+		code, err = interrupt.Instrument(code)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("host: load %s: %w", claims.Name, err)
 	}
@@ -137,6 +146,9 @@ func checkModule(m wazero.CompiledModule) error {
 	}
 	for _, f := range m.ImportedFunctions() {
 		mod, name, _ := f.Import()
+		if mod == interrupt.Module && name == interrupt.Func {
+			continue // added by Load
+		}
 		if mod != "wapc" && mod != wasi_snapshot_preview1.ModuleName {
 			return fmt.Errorf("module imports %s.%s; actors may import only wapc and %s: %w",
 				mod, name, wasi_snapshot_preview1.ModuleName, ErrImport)

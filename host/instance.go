@@ -20,8 +20,8 @@ import (
 )
 
 // instance is one instantiated module. Only the goroutine that took it from
-// the pool touches it, except the watchdog, which only closes the module and
-// sets timedOut.
+// the pool touches it, except the watchdog, which only sets timedOut (or
+// canceled) and closes stop.
 type instance struct {
 	actor     *Actor
 	mod       api.Module
@@ -76,9 +76,9 @@ func (c *callCtx) Value(k any) any {
 	return c.Context.Value(k)
 }
 
-// Done is the instance's stop channel, which only expire closes. wazero's
-// per-call watcher waits on it and stops the guest the safe way (closing the
-// module without freeing what the running call still uses).
+// Done is the instance's stop channel, which only expire closes: host calls
+// the guest made stop waiting on it. The guest's own code stops at its next
+// yield (see yield).
 func (c *callCtx) Done() <-chan struct{} { return c.inst.stop }
 
 // Err reports why the instance was stopped.
@@ -192,10 +192,14 @@ func (inst *instance) run(ctx context.Context, timeout time.Duration, f func() e
 	inst.callerMu.Lock()
 	inst.caller = nil
 	inst.callerMu.Unlock()
-	if !inst.deadlineNs.CompareAndSwap(d, 0) && err == nil {
-		// Expired just as the call returned: the result stands, but the
-		// module is closed.
+	if !inst.deadlineNs.CompareAndSwap(d, 0) {
+		// The watchdog stopped the call: the guest yielded into the stop,
+		// or returned after its deadline (say, when the host call it waited
+		// on gave up). Either way the answer is late; classify says why.
 		inst.broken = true
+		if err == nil {
+			err = errStopped
+		}
 	}
 	return err
 }

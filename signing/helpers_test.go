@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+
+	"github.com/spore-run/spore/internal/wasmbin"
 )
 
 var sentinels = []error{
@@ -20,7 +22,7 @@ var sentinels = []error{
 // section assembles one section: id, LEB128 size, contents.
 func section(id byte, contents ...byte) []byte {
 	out := []byte{id}
-	out = appendU32(out, uint32(len(contents)))
+	out = wasmbin.AppendU32(out, uint32(len(contents)))
 	return append(out, contents...)
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"unicode/utf8"
+
+	"github.com/spore-run/spore/internal/wasmbin"
 )
 
 // headerLen is the length of the magic plus version that opens every module.
@@ -67,7 +69,7 @@ func parseSections(module []byte) ([]rawSection, error) {
 		start := pos
 		id := module[pos]
 		pos++
-		size, n, err := readU32(module[pos:])
+		size, n, err := wasmbin.ReadU32(module[pos:])
 		if err != nil {
 			return nil, malformedAt(idx, id, start, "section size: %v", err)
 		}
@@ -78,7 +80,7 @@ func parseSections(module []byte) ([]rawSection, error) {
 		end := pos + int(size)
 		s := rawSection{Section: Section{ID: id, Start: start, End: end}, body: pos}
 		if id == 0 {
-			nameLen, n, err := readU32(module[pos:end])
+			nameLen, n, err := wasmbin.ReadU32(module[pos:end])
 			if err != nil {
 				return nil, malformedAt(idx, id, start, "custom section name length: %v", err)
 			}
@@ -124,37 +126,6 @@ func malformedAt(idx int, id byte, offset int, format string, args ...any) error
 	return fmt.Errorf("%w: module section %d (id %d) at offset %d: %s", ErrMalformed, idx, id, offset, fmt.Sprintf(format, args...))
 }
 
-// readU32 decodes an unsigned LEB128 u32 from the start of b and returns the
-// value and the number of bytes read. As the Wasm spec requires, it accepts
-// padded encodings up to 5 bytes (linkers pad section sizes) and rejects
-// longer ones and a fifth byte with bits beyond 32.
-func readU32(b []byte) (uint32, int, error) {
-	var v uint32
-	for i := range 5 {
-		if i >= len(b) {
-			return 0, 0, fmt.Errorf("LEB128 truncated after %d bytes", i)
-		}
-		c := b[i]
-		if i == 4 && c&0xf0 != 0 {
-			return 0, 0, fmt.Errorf("LEB128 longer than 5 bytes or over 32 bits")
-		}
-		v |= uint32(c&0x7f) << (7 * i)
-		if c&0x80 == 0 {
-			return v, i + 1, nil
-		}
-	}
-	panic("unreachable")
-}
-
-// appendU32 appends the minimal LEB128 encoding of v.
-func appendU32(dst []byte, v uint32) []byte {
-	for v >= 0x80 {
-		dst = append(dst, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(dst, byte(v))
-}
-
 // StripCustom returns a copy of module without any custom section named
 // name. Other sections keep their order and bytes.
 func StripCustom(module []byte, name string) ([]byte, error) {
@@ -187,7 +158,7 @@ func AppendCustom(module []byte, name string, payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("signing: append custom section: name too long")
 	}
 	var nameLen []byte
-	nameLen = appendU32(nameLen, uint32(len(name)))
+	nameLen = wasmbin.AppendU32(nameLen, uint32(len(name)))
 	size := uint64(len(nameLen)) + uint64(len(name)) + uint64(len(payload))
 	if size > math.MaxUint32 {
 		return nil, fmt.Errorf("signing: append custom section %q: %d bytes exceed the 4 GiB section limit", name, size)
@@ -195,7 +166,7 @@ func AppendCustom(module []byte, name string, payload []byte) ([]byte, error) {
 	out := make([]byte, 0, len(module)+1+5+int(size))
 	out = append(out, module...)
 	out = append(out, 0)
-	out = appendU32(out, uint32(size))
+	out = wasmbin.AppendU32(out, uint32(size))
 	out = append(out, nameLen...)
 	out = append(out, name...)
 	out = append(out, payload...)

@@ -13,7 +13,7 @@ import (
 // The contract payloads are encoded and decoded here by hand, not by
 // reflection: in a Go guest, msgpack's reflection was nearly all of an HTTP
 // request's time, and every loop it ran paid for the host's deadline check
-// at each back-edge. The encoders write what msgpack.Marshal
+// at the top of each loop. The encoders write what msgpack.Marshal
 // (vmihailenco/msgpack/v5) writes for the same value, byte for byte but for
 // the order of map entries; the decoders read what msgpack.Unmarshal reads
 // into the same type, with three differences: a struct must be a map (or

@@ -55,13 +55,13 @@
 //
 // A call's cost in a Go guest is mostly the branches it takes. Go compiles
 // each function for Wasm as one loop that every jump between its blocks goes
-// back to, and the host's deadlines make wazero check, at every loop
-// back-edge, whether the module was closed, with a call out to Go: about
-// 0.1 µs each, for every function entered and every branch taken, a byte
-// compared or searched for (strings.Index, ==) and a pointer stored in the
-// heap (the branch past its write barrier) included. An allocation takes
-// about 20 of them, a small map made and filled 60, a map ranged over 25,
-// url.ParseQuery 150. So the SDK's hot path (__guest_call, HandleHTTP's
+// back to, and the host counts a budget down at the top of every loop (that
+// is how it can stop a guest that loops): a few instructions for every
+// function entered and every branch taken, a byte compared or searched for
+// (strings.Index, ==) and a pointer stored in the heap (the branch past its
+// write barrier) included. An allocation takes about 20 of them, a small map
+// made and filled 60, a map ranged over 25, url.ParseQuery 150. (Before the
+// host instrumented modules itself, each cost a call out to Go, 0.1 µs.) So the SDK's hot path (__guest_call, HandleHTTP's
 // decoding and encoding) reads the common MessagePack forms inline, matches
 // field names as 8-byte words, finds handlers without hashing, and makes
 // one allocation for a small request (the header map takes two more);

@@ -1,0 +1,498 @@
+// Package interrupt makes a Wasm module stoppable at a cost its loops barely
+// notice.
+//
+// A host must be able to stop a guest that loops: its deadline passed, or
+// its caller gave up. wazero can do it (RuntimeConfig.WithCloseOnContextDone),
+// but at a price paid on every call: a goroutine started per call to watch
+// the context, and a call out of the guest into Go at every loop back-edge
+// to ask whether the module was closed. A Go guest branches back to its
+// function's loop header on every jump between blocks, so a small HTTP
+// handler pays that exit hundreds of times per request.
+//
+// Instrument rewrites a module instead, the way Wasmtime's epoch
+// interruption works: a budget counter, a new mutable global, counts down at
+// every loop header, and only when it reaches zero does the guest call the
+// host's yield function (module Module, name Func, type [] -> [i32]). Yield
+// stops the guest by panicking if it must stop, or returns the next budget.
+// A loop turn costs a load, a subtraction, a store and a branch; a yield is
+// one Go call every Budget turns, which is also where the Go scheduler can
+// preempt the goroutine running the guest (native code cannot be preempted
+// otherwise). Loops are the only way to run without bound: without tail
+// calls, which the host does not enable, recursion ends at the stack limit.
+//
+// Function indices shift by one, since the yield import comes after the
+// module's own imports: calls, ref.func, exports, the start function,
+// element segments and the name section are rewritten to match. DWARF
+// sections, whose code offsets no longer hold, are dropped.
+package interrupt
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spore-run/spore/internal/wasmbin"
+	"github.com/spore-run/spore/signing"
+)
+
+const (
+	// Module and Func name the import the instrumented module calls when its
+	// budget runs out.
+	Module = "spore"
+	Func   = "yield"
+	// Budget is how many loop turns a guest runs between yields. A turn of
+	// the tightest loop takes a nanosecond or two, so the host hears from a
+	// looping guest every few tens of microseconds at the least, while a
+	// yield (about 0.1 µs) adds nothing measurable.
+	Budget = 10_000
+)
+
+// ErrUnsupported means the module uses an instruction or a section form
+// that Instrument does not know, such as one of a Wasm proposal the host
+// does not enable.
+var ErrUnsupported = errors.New("unsupported by the interrupt instrumentation")
+
+// Instrument returns a copy of module whose loops count down a budget and
+// call the yield import when it runs out. It checks the framing it walks;
+// wazero validates the result as it does any module.
+func Instrument(module []byte) ([]byte, error) {
+	secs, err := signing.ParseSections(module)
+	if err != nil {
+		return nil, err
+	}
+	var m moduleCounts
+	for _, s := range secs {
+		if err := m.count(s.ID, sectionBody(module, s)); err != nil {
+			return nil, fmt.Errorf("interrupt: section %d: %w", s.ID, err)
+		}
+	}
+	rw := &rewriter{imports: m.funcImports, yieldType: m.types, budgetGlobal: m.globalImports + m.globals}
+	out := make([]byte, 0, len(module)+len(module)/8+64)
+	out = append(out, module[:8]...)
+	added := map[byte]bool{}
+	addMissing := func(before int) {
+		for _, id := range []byte{1, 2, 6} { // type, import, global
+			if !m.present[id] && !added[id] && rank(id) < before {
+				b, _ := rw.extendSection(id, []byte{0}) // an empty section cannot fail
+				out = appendSection(out, id, b)
+				added[id] = true
+			}
+		}
+	}
+	for _, s := range secs {
+		body := sectionBody(module, s)
+		if s.ID != 0 {
+			addMissing(rank(s.ID))
+		}
+		switch s.ID {
+		case 0:
+			switch {
+			case strings.HasPrefix(s.Name, ".debug_"):
+				// Code offsets moved: drop DWARF rather than mislead.
+			case s.Name == "name":
+				if names, err := rw.names(body); err == nil {
+					out = appendSection(out, 0, names)
+				} // else: malformed names are debug information, dropped
+			default:
+				out = append(out, module[s.Start:s.End]...)
+			}
+		case 1, 2, 6:
+			b, err := rw.extendSection(s.ID, body)
+			if err != nil {
+				return nil, fmt.Errorf("interrupt: section %d: %w", s.ID, err)
+			}
+			out = appendSection(out, s.ID, b)
+		case 7, 8, 9, 10:
+			b, err := rw.rewrite(s.ID, body)
+			if err != nil {
+				return nil, fmt.Errorf("interrupt: section %d: %w", s.ID, err)
+			}
+			out = appendSection(out, s.ID, b)
+		default:
+			out = append(out, module[s.Start:s.End]...)
+		}
+	}
+	addMissing(rank(255))
+	return out, nil
+}
+
+// moduleCounts are the counts Instrument needs before it writes anything.
+type moduleCounts struct {
+	types, funcImports, globalImports, globals uint32
+	present                                    [256]bool
+}
+
+func (m *moduleCounts) count(id byte, body []byte) error {
+	if id != 0 {
+		if m.present[id] {
+			return fmt.Errorf("%w: the section appears twice", errMalformed)
+		}
+		m.present[id] = true
+	}
+	r := &reader{b: body}
+	switch id {
+	case 1:
+		m.types = r.u32()
+	case 6:
+		m.globals = r.u32()
+	case 2:
+		for n := r.u32(); n > 0 && r.err == nil; n-- {
+			r.name()
+			r.name()
+			switch kind := r.u8(); kind {
+			case 0x00: // func
+				r.u32()
+				m.funcImports++
+			case 0x01: // table: reftype, limits
+				r.u8()
+				r.limits()
+			case 0x02: // memory
+				r.limits()
+			case 0x03: // global
+				r.u8()
+				r.u8()
+				m.globalImports++
+			default:
+				r.fail("%w: import kind 0x%02x", ErrUnsupported, kind)
+			}
+		}
+	}
+	return r.err
+}
+
+// rank orders the known sections as the binary format requires; custom
+// sections may sit anywhere.
+func rank(id byte) int {
+	switch id {
+	case 12: // data count, between element and code
+		return 95
+	case 13: // tag, between memory and global
+		return 55
+	}
+	return int(id) * 10
+}
+
+// sectionBody is the section's contents after its id and size; for a custom
+// section, that includes its name.
+func sectionBody(module []byte, s signing.Section) []byte {
+	_, n, _ := wasmbin.ReadU32(module[s.Start+1:]) // ParseSections read it already
+	return module[s.Start+1+n : s.End]
+}
+
+func appendSection(out []byte, id byte, body []byte) []byte {
+	out = append(out, id)
+	out = wasmbin.AppendU32(out, uint32(len(body)))
+	return append(out, body...)
+}
+
+type rewriter struct {
+	imports      uint32 // function imports of the original module
+	yieldType    uint32 // index of the [] -> [i32] type added
+	budgetGlobal uint32 // index of the budget global added
+}
+
+// fn maps an original function index to the instrumented module's.
+func (rw *rewriter) fn(idx uint32) uint32 {
+	if idx < rw.imports {
+		return idx
+	}
+	return idx + 1
+}
+
+// extend returns the entry Instrument appends to a type, import or global
+// section, after the given entries.
+func (rw *rewriter) extend(id byte, entries []byte) []byte {
+	switch id {
+	case 1:
+		return append(entries, 0x60, 0x00, 0x01, 0x7f) // func [] -> [i32]
+	case 2:
+		entries = appendName(entries, Module)
+		entries = appendName(entries, Func)
+		entries = append(entries, 0x00)
+		return wasmbin.AppendU32(entries, rw.yieldType)
+	default: // 6: (mut i32) = Budget
+		entries = append(entries, 0x7f, 0x01, 0x41)
+		entries = appendS32(entries, Budget)
+		return append(entries, 0x0b)
+	}
+}
+
+// extendSection adds the instrumentation's entry to a type, import or global
+// section, rewriting the global initializers' function references.
+func (rw *rewriter) extendSection(id byte, body []byte) ([]byte, error) {
+	e := &editor{r: reader{b: body}}
+	n := e.r.u32()
+	if e.r.err == nil && n == ^uint32(0) {
+		e.r.fail("%w: too many entries", errMalformed)
+	}
+	e.mark = e.r.pos
+	if id == 6 {
+		for i := uint32(0); i < n && e.r.err == nil; i++ {
+			e.r.u8() // value type
+			e.r.u8() // mutability
+			rw.expr(e)
+		}
+		if e.r.err == nil && e.r.pos != len(body) {
+			e.r.fail("%w: %d bytes after the last global", errMalformed, len(body)-e.r.pos)
+		}
+	} else {
+		e.r.pos = len(body)
+	}
+	if e.r.err != nil {
+		return nil, e.r.err
+	}
+	e.flush()
+	out := wasmbin.AppendU32(nil, n+1)
+	out = append(out, e.out...)
+	return rw.extend(id, out), nil
+}
+
+// rewrite shifts the function indices of an export, start, element or code
+// section, and instruments the code.
+func (rw *rewriter) rewrite(id byte, body []byte) ([]byte, error) {
+	e := &editor{r: reader{b: body}}
+	switch id {
+	case 7: // export
+		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
+			e.r.name()
+			if kind := e.r.u8(); kind == 0x00 {
+				e.funcIndex(rw)
+			} else {
+				e.r.u32()
+			}
+		}
+	case 8: // start
+		e.funcIndex(rw)
+	case 9: // element
+		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
+			rw.element(e)
+		}
+	case 10: // code
+		return rw.code(body)
+	}
+	if e.r.err == nil && e.r.pos != len(body) {
+		e.r.fail("%w: %d bytes after the last entry", errMalformed, len(body)-e.r.pos)
+	}
+	if e.r.err != nil {
+		return nil, e.r.err
+	}
+	e.flush()
+	return e.out, nil
+}
+
+func (rw *rewriter) element(e *editor) {
+	funcs := func() {
+		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
+			e.funcIndex(rw)
+		}
+	}
+	exprs := func() {
+		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
+			rw.expr(e)
+		}
+	}
+	switch flags := e.r.u32(); flags {
+	case 0: // active, table 0, offset, function indices
+		rw.expr(e)
+		funcs()
+	case 1, 3: // passive or declarative, element kind, function indices
+		e.r.u8()
+		funcs()
+	case 2: // active, table, offset, element kind, function indices
+		e.r.u32()
+		rw.expr(e)
+		e.r.u8()
+		funcs()
+	case 4: // active, table 0, offset, expressions
+		rw.expr(e)
+		exprs()
+	case 5, 7: // passive or declarative, reference type, expressions
+		e.r.u8()
+		exprs()
+	case 6: // active, table, offset, reference type, expressions
+		e.r.u32()
+		rw.expr(e)
+		e.r.u8()
+		exprs()
+	default:
+		e.r.fail("%w: element segment flags %d", ErrUnsupported, flags)
+	}
+}
+
+// code instruments every function body; their sizes change, so each is
+// written anew.
+func (rw *rewriter) code(body []byte) ([]byte, error) {
+	r := &reader{b: body}
+	n := r.u32()
+	out := wasmbin.AppendU32(make([]byte, 0, len(body)+len(body)/8), n)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		size := r.u32()
+		if r.err == nil && uint64(size) > uint64(len(body)-r.pos) {
+			r.fail("%w: function body %d of %d bytes runs past the section", errMalformed, i, size)
+		}
+		if r.err != nil {
+			break
+		}
+		f := &editor{r: reader{b: body[r.pos : r.pos+int(size)]}}
+		for locals := f.r.u32(); locals > 0 && f.r.err == nil; locals-- {
+			f.r.u32()
+			f.r.u8()
+		}
+		rw.expr(f)
+		if f.r.err == nil && f.r.pos != len(f.r.b) {
+			f.r.fail("%w: %d bytes after the body's end", errMalformed, len(f.r.b)-f.r.pos)
+		}
+		if f.r.err != nil {
+			return nil, fmt.Errorf("function body %d: %w", i, f.r.err)
+		}
+		f.flush()
+		out = wasmbin.AppendU32(out, uint32(len(f.out)))
+		out = append(out, f.out...)
+		r.pos += int(size)
+	}
+	if r.err == nil && r.pos != len(body) {
+		r.fail("%w: %d bytes after the last body", errMalformed, len(body)-r.pos)
+	}
+	return out, r.err
+}
+
+// expr walks one expression up to its final end, shifting function
+// indices and adding the budget check at the top of every loop.
+func (rw *rewriter) expr(e *editor) {
+	r := &e.r
+	depth := 0
+	for r.err == nil {
+		switch op := r.u8(); {
+		case op == 0x02 || op == 0x04: // block, if
+			r.blockType()
+			depth++
+		case op == 0x03: // loop
+			r.blockType()
+			depth++
+			e.flush()
+			e.out = rw.appendCheck(e.out)
+		case op == 0x0b: // end
+			if depth == 0 {
+				return
+			}
+			depth--
+		case op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b || op == 0xd1 || (op >= 0x45 && op <= 0xc4):
+			// no immediates: unreachable, nop, else, return, drop, select,
+			// ref.is_null, the numeric instructions
+		case op == 0x0c || op == 0x0d || (op >= 0x20 && op <= 0x26) || op == 0x3f || op == 0x40:
+			r.u32() // br, br_if, locals, globals, table.get/set, memory.size/grow
+		case op == 0x0e: // br_table
+			for n := uint64(r.u32()) + 1; n > 0 && r.err == nil; n-- {
+				r.u32()
+			}
+		case op == 0x10 || op == 0xd2: // call, ref.func
+			e.funcIndex(rw)
+		case op == 0x11: // call_indirect
+			r.u32()
+			r.u32()
+		case op == 0x1c: // select with types
+			for n := r.u32(); n > 0 && r.err == nil; n-- {
+				r.u8()
+			}
+		case op >= 0x28 && op <= 0x3e:
+			r.memarg()
+		case op == 0x41:
+			r.skipLEB(5)
+		case op == 0x42:
+			r.skipLEB(10)
+		case op == 0x43:
+			r.skip(4)
+		case op == 0x44:
+			r.skip(8)
+		case op == 0xd0: // ref.null
+			r.u8()
+		case op == 0xfc:
+			r.miscOp()
+		case op == 0xfd:
+			r.simdOp()
+		default:
+			r.pos--
+			r.fail("%w: instruction 0x%02x", ErrUnsupported, op)
+		}
+	}
+}
+
+// appendCheck is the budget check at a loop's top:
+//
+//	global.get $budget; i32.const 1; i32.sub; global.set $budget
+//	global.get $budget; i32.eqz
+//	if; call $yield; global.set $budget; end
+func (rw *rewriter) appendCheck(out []byte) []byte {
+	g, y := rw.budgetGlobal, rw.imports
+	out = wasmbin.AppendU32(append(out, 0x23), g)
+	out = append(out, 0x41, 0x01, 0x6b, 0x24)
+	out = wasmbin.AppendU32(out, g)
+	out = wasmbin.AppendU32(append(out, 0x23), g)
+	out = append(out, 0x45, 0x04, 0x40, 0x10)
+	out = wasmbin.AppendU32(out, y)
+	out = wasmbin.AppendU32(append(out, 0x24), g)
+	return append(out, 0x0b)
+}
+
+// names rewrites the function indices of the name section: function names
+// (1), local names (2) and label names (3). The others name no functions.
+func (rw *rewriter) names(body []byte) ([]byte, error) {
+	r := &reader{b: body}
+	r.name()
+	out := appendName(nil, "name")
+	for r.pos < len(body) && r.err == nil {
+		id := r.u8()
+		size := r.u32()
+		if r.err == nil && uint64(size) > uint64(len(body)-r.pos) {
+			r.fail("%w: name subsection runs past the section", errMalformed)
+		}
+		if r.err != nil {
+			break
+		}
+		sub := body[r.pos : r.pos+int(size)]
+		r.pos += int(size)
+		if id < 1 || id > 3 {
+			out = append(out, id)
+			out = wasmbin.AppendU32(out, size)
+			out = append(out, sub...)
+			continue
+		}
+		e := &editor{r: reader{b: sub}}
+		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
+			e.funcIndex(rw)
+			if id == 1 {
+				e.r.name()
+				continue
+			}
+			for m := e.r.u32(); m > 0 && e.r.err == nil; m-- {
+				e.r.u32()
+				e.r.name()
+			}
+		}
+		if e.r.err != nil {
+			return nil, e.r.err
+		}
+		e.r.pos = len(sub) // keep whatever follows, as it was
+		e.flush()
+		out = append(out, id)
+		out = wasmbin.AppendU32(out, uint32(len(e.out)))
+		out = append(out, e.out...)
+	}
+	return out, r.err
+}
+
+func appendName(out []byte, s string) []byte {
+	return append(wasmbin.AppendU32(out, uint32(len(s))), s...)
+}
+
+// appendS32 appends the signed LEB128 encoding of v.
+func appendS32(out []byte, v int32) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(out, c)
+		}
+		out = append(out, c|0x80)
+	}
+}

@@ -1,0 +1,151 @@
+package interrupt
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spore-run/spore/internal/wasmbin"
+)
+
+var errMalformed = errors.New("malformed module")
+
+// reader walks bytes with a sticky error: after the first failure every
+// read returns zero and the position stays at the end, so loops over
+// counts read from the input end as soon as the bytes do.
+type reader struct {
+	b   []byte
+	pos int
+	err error
+}
+
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("at byte %d: %w", r.pos, fmt.Errorf(format, args...))
+	}
+	r.pos = len(r.b)
+}
+
+func (r *reader) u8() byte {
+	if r.pos >= len(r.b) {
+		r.fail("%w: ends early", errMalformed)
+		return 0
+	}
+	c := r.b[r.pos]
+	r.pos++
+	return c
+}
+
+func (r *reader) u32() uint32 {
+	if r.err != nil {
+		return 0
+	}
+	v, n, err := wasmbin.ReadU32(r.b[r.pos:])
+	if err != nil {
+		r.fail("%w: %v", errMalformed, err)
+		return 0
+	}
+	r.pos += n
+	return v
+}
+
+func (r *reader) skipLEB(maxBytes int) {
+	if r.err != nil {
+		return
+	}
+	n, err := wasmbin.SkipLEB(r.b[r.pos:], maxBytes)
+	if err != nil {
+		r.fail("%w: %v", errMalformed, err)
+		return
+	}
+	r.pos += n
+}
+
+func (r *reader) skip(n uint64) {
+	if n > uint64(len(r.b)-r.pos) {
+		r.fail("%w: %d bytes run past the end", errMalformed, n)
+		return
+	}
+	r.pos += int(n)
+}
+
+// name skips a length-prefixed name.
+func (r *reader) name() { r.skip(uint64(r.u32())) }
+
+// limits skips a table's or memory's limits.
+func (r *reader) limits() {
+	flags := r.u8()
+	r.u32()
+	if flags&0x01 != 0 {
+		r.u32()
+	}
+}
+
+// blockType skips a block type: empty (0x40), a value type, or a type
+// index, all one signed LEB128 (s33).
+func (r *reader) blockType() { r.skipLEB(5) }
+
+// memarg skips a memory instruction's alignment, memory index (multi-memory
+// sets bit 6 of the alignment) and offset.
+func (r *reader) memarg() {
+	if align := r.u32(); align&0x40 != 0 {
+		r.u32()
+	}
+	r.skipLEB(10)
+}
+
+// miscOp skips the immediates of a 0xFC instruction: saturating
+// conversions, bulk memory and table instructions.
+func (r *reader) miscOp() {
+	switch op := r.u32(); {
+	case op <= 7: // trunc_sat
+	case op == 8 || op == 10 || op == 12 || op == 14: // memory.init, memory.copy, table.init, table.copy
+		r.u32()
+		r.u32()
+	case op <= 17: // data.drop, memory.fill, elem.drop, table.grow, table.size, table.fill
+		r.u32()
+	default:
+		r.fail("%w: instruction 0xfc %d", ErrUnsupported, op)
+	}
+}
+
+// simdOp skips the immediates of a 0xFD (SIMD) instruction.
+func (r *reader) simdOp() {
+	switch op := r.u32(); {
+	case op <= 11 || op == 92 || op == 93: // loads, store, load*_zero
+		r.memarg()
+	case op == 12 || op == 13: // v128.const, i8x16.shuffle
+		r.skip(16)
+	case op >= 21 && op <= 34: // extract and replace lane
+		r.u8()
+	case op >= 84 && op <= 91: // load and store lane
+		r.memarg()
+		r.u8()
+	case op <= 255:
+	default:
+		r.fail("%w: instruction 0xfd %d", ErrUnsupported, op)
+	}
+}
+
+// editor copies what its reader walks past, and lets a walk replace what
+// it just read: flush copies up to the reader's position.
+type editor struct {
+	r    reader
+	out  []byte
+	mark int
+}
+
+func (e *editor) flush() {
+	e.out = append(e.out, e.r.b[e.mark:e.r.pos]...)
+	e.mark = e.r.pos
+}
+
+// funcIndex reads a function index and writes it shifted.
+func (e *editor) funcIndex(rw *rewriter) {
+	e.flush()
+	idx := e.r.u32()
+	if e.r.err != nil {
+		return
+	}
+	e.out = wasmbin.AppendU32(e.out, rw.fn(idx))
+	e.mark = e.r.pos
+}
