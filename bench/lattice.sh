@@ -231,7 +231,7 @@ What the hot path does to stay cheap: envelopes and results are encoded by appen
 
 $(cat "$out/lattice-startup.md")
 
-\`spore up\` is ready when it has started its embedded NATS server with JetStream, opened the lattice state (KV buckets and the object store; a new data dir creates them and the cluster key) and started the logging provider. \`spore host ls\` and \`spore actor start\` are scatter requests: they collect answers until none came for a quarter of the client's wait (250 ms by default), and that quiet period, not the work, is most of each one's time. The actor is host/testdata/echo.wat with generated functions added, signed; its warm start reads the compiled code from \`\$SPORE_HOME/cache\`.
+\`spore up\` is ready when it has started its embedded NATS server with JetStream, opened the lattice state (KV buckets and the object store; a new data dir creates them and the cluster key) and started the logging provider. \`spore host ls\` and \`spore actor start\` are scatter requests (ping, auction): they return once every host in the lattice's hosts registry has answered, and no other answer came for as long again (docs/protocol.md, *Control interface*). The actor is host/testdata/echo.wat with generated functions added, signed; its warm start reads the compiled code from \`\$SPORE_HOME/cache\`.
 <!-- lattice:end -->
 MD
 

@@ -164,8 +164,8 @@ func startHost(t *testing.T, bin, home string, port int, url string) (ready, lis
 		}
 		ready = time.Since(t0)
 	}()
-	// A 'spore host ls' that asks before the host answers waits out the
-	// client's full second for answers; so one starts every probeEvery,
+	// A 'spore host ls' that asks before the host answers may wait out
+	// the client's second for answers; so one starts every probeEvery,
 	// overlapping, and the first to list the host counts.
 	found := make(chan time.Duration, 1)
 	var probes sync.WaitGroup

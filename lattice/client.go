@@ -25,7 +25,8 @@ type Client struct {
 	state   *State
 	key     *ClusterKey
 	names   sync.Map // actor name or alias -> id, filled by Call
-	// Wait is how long scatter requests (ping, auction) collect answers.
+	// Wait bounds how long scatter requests (ping, auction) collect
+	// answers; they return sooner once every live host has answered.
 	Wait time.Duration
 }
 
@@ -131,9 +132,31 @@ func decodeReply(data []byte, out any) error {
 	return nil
 }
 
-// scatter sends a request every host may answer and collects the answers
-// for c.Wait, or until no answer came for a quarter of it.
-func scatter[T any](ctx context.Context, c *Client, subject string, in any) ([]T, error) {
+// scatter sends a request that every host whose labels hold the
+// constraints answers with its HostInfo (a ping has none; an auction's
+// losers stay silent), and collects the answers. It stops:
+//
+//   - at once when NATS reports that nothing listens (the no-responders
+//     status: no host is up);
+//   - when every host due to answer has answered, and then none came for
+//     as long again as that took (at least minQuiet): the hosts registry,
+//     read while the request is out, says which hosts are due, and the
+//     quiet gap leaves room for hosts it does not list yet, such as one
+//     that just started or one that keeps no entry;
+//   - otherwise, as when the registry cannot be read, when no answer came
+//     for a quarter of c.Wait after the first, or at c.Wait.
+//
+// # Notes
+//
+// NATS tells a requester whether anything listens, but not how many do
+// (short of the system account), so the count comes from the registry: one
+// JetStream read, made while the request is out, that the CLI can afford.
+// Hosts could instead name the peers they heard in their answers, but a
+// host that just started has heard none. A host that died stays listed for
+// up to HostTTL, and one whose entry could not be refreshed after a label
+// change may be listed for an auction it no longer answers: either only
+// costs the wait scatter made before there was a registry.
+func scatter(ctx context.Context, c *Client, subject string, in any, constraints map[string]string) ([]HostInfo, error) {
 	b, err := json.Marshal(in)
 	if err != nil {
 		return nil, err
@@ -145,24 +168,39 @@ func scatter[T any](ctx context.Context, c *Client, subject string, in any) ([]T
 		return nil, err
 	}
 	defer sub.Unsubscribe()
+	dctx, cancel := context.WithTimeout(ctx, c.Wait)
+	defer cancel()
+	dueCh := make(chan map[string]bool, 1)
+	go func() { dueCh <- c.dueHosts(dctx, constraints) }()
+	sent := time.Now()
 	if err := c.nc.PublishRequest(subject, inbox, b); err != nil {
 		return nil, err
 	}
-	var out []T
+	var out []HostInfo
+	answered := map[string]bool{}
+	var due map[string]bool // nil until the registry is read, or when it cannot be
+	settled := false        // every due host answered: only the quiet gap is left
+	quiet := c.Wait / 4
 	total := time.NewTimer(c.Wait)
 	defer total.Stop()
-	idle := time.NewTimer(c.Wait / 4)
+	idle := time.NewTimer(quiet)
 	defer idle.Stop()
 	for {
 		select {
 		case m := <-ch:
-			var v T
-			if decodeReply(m.Data, &v) == nil {
-				out = append(out, v)
+			if len(m.Data) == 0 && m.Header.Get("Status") == "503" { // no responders
+				return out, nil
 			}
-			idle.Reset(c.Wait / 4)
+			var h HostInfo
+			if decodeReply(m.Data, &h) == nil {
+				out = append(out, h)
+				answered[h.ID] = true
+			}
+			idle.Reset(quiet)
+		case due = <-dueCh:
+			dueCh = nil
 		case <-idle.C:
-			if len(out) > 0 {
+			if settled || len(out) > 0 {
 				return out, nil
 			}
 		case <-total.C:
@@ -170,12 +208,31 @@ func scatter[T any](ctx context.Context, c *Client, subject string, in any) ([]T
 		case <-ctx.Done():
 			return out, ctx.Err()
 		}
+		if !settled && due != nil && allIn(due, answered) {
+			settled = true
+			quiet = min(max(time.Since(sent), minQuiet), c.Wait/4)
+			idle.Reset(quiet)
+		}
 	}
+}
+
+// minQuiet is the shortest quiet gap scatter leaves, once every host due
+// to answer has, for hosts the hosts registry does not list.
+const minQuiet = 5 * time.Millisecond
+
+// allIn reports whether every key of want is in got.
+func allIn(want, got map[string]bool) bool {
+	for k := range want {
+		if !got[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // Hosts pings the lattice and returns every host that answers, by id.
 func (c *Client) Hosts(ctx context.Context) ([]HostInfo, error) {
-	hosts, err := scatter[HostInfo](ctx, c, c.subj.Ctl(OpPing), struct{}{})
+	hosts, err := scatter(ctx, c, c.subj.Ctl(OpPing), struct{}{}, nil)
 	sort.Slice(hosts, func(i, j int) bool { return hosts[i].ID < hosts[j].ID })
 	return hosts, err
 }
@@ -192,7 +249,7 @@ func (c *Client) Inventory(ctx context.Context, hostID string) (*HostInfo, error
 // Auction returns the hosts whose labels satisfy the constraints, least
 // loaded first.
 func (c *Client) Auction(ctx context.Context, a Auction) ([]HostInfo, error) {
-	hosts, err := scatter[HostInfo](ctx, c, c.subj.Ctl(OpAuction), a)
+	hosts, err := scatter(ctx, c, c.subj.Ctl(OpAuction), a, a.Constraints)
 	if err != nil {
 		return nil, err
 	}

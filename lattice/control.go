@@ -395,6 +395,7 @@ func (n *Node) changeLabels(labels map[string]string, del bool) (any, error) {
 	}
 	out := copyMap(n.labels)
 	n.mu.Unlock()
+	n.registerHost() // before the answer: an auction right after it waits for the right hosts
 	n.event(EvtLabelsChanged, map[string]any{"host_id": n.id, "labels": out})
 	return out, nil
 }

@@ -82,6 +82,8 @@ type Node struct {
 	start  time.Time
 	// registry records the providers running here (see provider_runners.go).
 	registry jetstream.KeyValue
+	// hostRegistry records this host while it answers (host_registry.go).
+	hostRegistry jetstream.KeyValue
 
 	mu        sync.Mutex // guards the fields below
 	labels    map[string]string
@@ -159,6 +161,10 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		n.Close(ctx)
 		return nil, err
 	}
+	if n.hostRegistry, err = openRegistry(ctx, n.js, o.Lattice, bucketHosts, "live hosts", HostTTL); err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
 	n.links = newLinkCache(n)
 	n.claims = newClaimsCache(n)
 	cfg := host.NewConfig().
@@ -187,6 +193,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		n.Close(ctx)
 		return nil, err
 	}
+	n.registerHost()
 	n.wg.Add(1)
 	go n.heartbeat()
 	if !o.Apps.Disabled {
@@ -332,6 +339,7 @@ func (n *Node) providerEnv(name, contract string) providers.Env {
 // shuts the embedded server down. It is safe to call more than once.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() {
+		n.unregisterHost()
 		if n.apps != nil {
 			n.apps.Close()
 		}
@@ -389,7 +397,7 @@ func (n *Node) heartbeat() {
 	defer n.wg.Done()
 	t := time.NewTicker(n.opts.Heartbeat)
 	defer t.Stop()
-	reg := time.NewTicker(DefaultHeartbeat) // keeps the providers registry's entries alive
+	reg := time.NewTicker(DefaultHeartbeat) // keeps the registries' entries alive
 	defer reg.Stop()
 	for {
 		select {
@@ -399,6 +407,7 @@ func (n *Node) heartbeat() {
 			n.event(EvtHostHeartbeat, n.info(true))
 		case <-reg.C:
 			n.registerAll()
+			n.registerHost()
 		}
 	}
 }

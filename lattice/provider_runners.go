@@ -53,17 +53,7 @@ const (
 // openProviderRegistry opens (creating when missing) the registry of
 // provider runners.
 func openProviderRegistry(ctx context.Context, js jetstream.JetStream, lattice string) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Subjects{lattice}.Bucket(bucketProviders),
-		Description: "spore lattice " + lattice + ": where providers run",
-		History:     1,
-		TTL:         providerTTL,
-		Storage:     jetstream.MemoryStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lattice: open providers registry: %w", err)
-	}
-	return kv, nil
+	return openRegistry(ctx, js, lattice, bucketProviders, "where providers run", providerTTL)
 }
 
 func registryKey(provider, runnerID string) string { return provider + "." + runnerID }

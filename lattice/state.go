@@ -78,6 +78,23 @@ func OpenState(ctx context.Context, js jetstream.JetStream, lattice string) (*St
 	return s, nil
 }
 
+// openRegistry opens (creating when missing) one of the lattice's
+// registries: a KV bucket in memory whose entries expire ttl after their
+// last put, so whatever stops refreshing its entry drops out by itself.
+func openRegistry(ctx context.Context, js jetstream.JetStream, lattice, kind, about string, ttl time.Duration) (jetstream.KeyValue, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Subjects{lattice}.Bucket(kind),
+		Description: "spore lattice " + lattice + ": " + about,
+		History:     1,
+		TTL:         ttl,
+		Storage:     jetstream.MemoryStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lattice: open %s registry: %w", kind, err)
+	}
+	return kv, nil
+}
+
 // Settings keys.
 const (
 	keyClusterSeed   = "cluster_seed"
