@@ -38,6 +38,7 @@ func (l Link) String() string {
 }
 
 // keyPart makes a string safe as one token of a NATS subject or KV key.
-func keyPart(s string) string {
-	return strings.NewReplacer(":", "_", ".", "_", " ", "_", "*", "_", ">", "_").Replace(s)
-}
+func keyPart(s string) string { return keyReplacer.Replace(s) }
+
+// keyReplacer is made once: Key runs on every call that uses a link.
+var keyReplacer = strings.NewReplacer(":", "_", ".", "_", " ", "_", "*", "_", ">", "_")
