@@ -99,7 +99,7 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 	if err != nil {
 		return nil, fmt.Errorf("host: load %s: %w", claims.Name, err)
 	}
-	compiled, err := h.runtime.CompileModule(ctx, code)
+	compiled, err := compile(ctx, h.runtime, code)
 	if err != nil {
 		return nil, fmt.Errorf("host: compile %s: %w", claims.Name, err)
 	}
@@ -137,6 +137,18 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 
 // checkModule refuses modules that cannot work as actors before any instance
 // is made, so the error names the real cause.
+// compile compiles a module, turning a panic in wazero (a malformed module
+// it validates but cannot compile, say) into an error: no module crashes
+// the host.
+func compile(ctx context.Context, r wazero.Runtime, code []byte) (m wazero.CompiledModule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("%w: the compiler failed on it: %v", ErrNotActor, p)
+		}
+	}()
+	return r.CompileModule(ctx, code)
+}
+
 func checkModule(m wazero.CompiledModule) error {
 	if _, ok := m.ExportedFunctions()["__guest_call"]; !ok {
 		return fmt.Errorf("module does not export __guest_call: %w", ErrNotActor)

@@ -103,6 +103,10 @@ func TestMisbehavingGuests(t *testing.T) {
 		text    string
 	}{
 		{"loop", "host/testdata/loop.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
+		// 2^41 calls and no loop: the checks at function entry stop it
+		{"call tree", "host/testdata/calltree.wat", host.Limits{Timeout: 200 * time.Millisecond}, strings.Repeat("x", 40), host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
+		{"fill", "host/testdata/fill.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
+		{"sleep", "host/testdata/sleep.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
 		{"trap", "host/testdata/trap.wat", host.Limits{}, "", host.ErrTrap, spore.CodeActorFailed, "unreachable"},
 		{"grow", "host/testdata/grow.wat", host.Limits{MemoryLimit: 4 << 20}, "", host.ErrOutOfMemory, spore.CodeActorFailed, "limit of 4 MiB"},
 		{"bad response pointer", "host/testdata/badptr.wat", host.Limits{}, "", host.ErrBadPointer, spore.CodeActorFailed, "__guest_response"},
@@ -460,5 +464,20 @@ func TestResignUpgrades(t *testing.T) {
 	}
 	if out, err := h.Invoke(ctx, "svc", spore.ContractLogging, nil); err != nil || string(out) != "logged" {
 		t.Fatalf("after the upgrade: %q, %v", out, err)
+	}
+}
+
+// TestStartSectionLoop: a module whose Wasm start section never returns
+// does not hang Load: it runs under the watchdog like any guest code, and
+// the caller's deadline ends it.
+func TestStartSectionLoop(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := h.Load(ctx, s.Sign(t, testkit.WAT(t, "host/testdata/startloop.wat"), "startloop"), host.Limits{})
+	// The caller's deadline, not the one-minute floor of start functions.
+	if !errors.Is(err, host.ErrDeadline) || strings.Contains(err.Error(), "1m0s") {
+		t.Fatalf("err = %v, want %v after the caller's 300ms", err, host.ErrDeadline)
 	}
 }

@@ -123,23 +123,33 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 		WithRandSource(rand.Reader).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithSysNanosleep().
+		WithNanosleep(inst.sleep).
 		WithStartFunctions()
 	alloc := experimental.MemoryAllocatorFunc(func(capHint, _ uint64) experimental.LinearMemory {
 		inst.memory = newCappedMemory(a.limits.MemoryLimit, capHint)
 		return inst.memory
 	})
 	ictx := experimental.WithMemoryAllocator(&inst.cc, alloc)
-	mod, err := a.host.runtime.InstantiateModule(ictx, a.compiled, cfg)
-	if err != nil {
-		return nil, inst.classify(fmt.Errorf("instantiate: %w", err))
-	}
-	inst.mod = mod
-	inst.guestCall = mod.ExportedFunction("__guest_call")
 	if a.host.watchdog != nil {
 		a.host.watchdog.add(inst)
 		inst.watched = true
 	}
+	// Instantiating runs the module's start section, if it has one, which
+	// may loop like any code: it runs under the start functions' deadline.
+	var mod api.Module
+	err := inst.run(ctx, initTimeout(a.limits.Timeout), func() (err error) {
+		mod, err = a.host.runtime.InstantiateModule(ictx, a.compiled, cfg)
+		return err
+	})
+	if err != nil {
+		if mod != nil {
+			mod.Close(context.Background())
+		}
+		inst.close()
+		return nil, inst.classify(fmt.Errorf("instantiate: %w", err))
+	}
+	inst.mod = mod
+	inst.guestCall = mod.ExportedFunction("__guest_call")
 	for _, name := range []string{"_initialize", "_start", "wapc_init"} {
 		fn := mod.ExportedFunction(name)
 		if fn == nil {
@@ -179,6 +189,7 @@ func (inst *instance) run(ctx context.Context, timeout time.Duration, f func() e
 	d := w.now.Load() + int64(timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.UnixNano() < d {
 		d = dl.UnixNano()
+		inst.timeout = time.Duration(d - w.now.Load()).Round(time.Millisecond) // the caller's, for errors
 	}
 	// The watchdog also stops the call within a tick of the caller
 	// canceling: polling the context's Err costs the call two uncontended
@@ -195,13 +206,28 @@ func (inst *instance) run(ctx context.Context, timeout time.Duration, f func() e
 	if !inst.deadlineNs.CompareAndSwap(d, 0) {
 		// The watchdog stopped the call: the guest yielded into the stop,
 		// or returned after its deadline (say, when the host call it waited
-		// on gave up). Either way the answer is late; classify says why.
+		// on gave up). Either way the answer is late; classify says why,
+		// once the watchdog has said it (it marks the instance after it
+		// takes the deadline).
+		<-inst.stop
 		inst.broken = true
 		if err == nil {
 			err = errStopped
 		}
 	}
 	return err
+}
+
+// sleep is the guest's clock sleep (WASI poll_oneoff): it ends early when
+// the watchdog stops the instance, and the guest then stops at its next
+// check. A guest may ask to sleep for centuries.
+func (inst *instance) sleep(ns int64) {
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-inst.stop:
+	}
 }
 
 // MinInitTimeout is the least time an instance's start function

@@ -11,14 +11,24 @@
 //
 // Instrument rewrites a module instead, the way Wasmtime's epoch
 // interruption works: a budget counter, a new mutable global, counts down at
-// every loop header, and only when it reaches zero does the guest call the
-// host's yield function (module Module, name Func, type [] -> [i32]). Yield
-// stops the guest by panicking if it must stop, or returns the next budget.
-// A loop turn costs a load, a subtraction, a store and a branch; a yield is
-// one Go call every Budget turns, which is also where the Go scheduler can
-// preempt the goroutine running the guest (native code cannot be preempted
-// otherwise). Loops are the only way to run without bound: without tail
-// calls, which the host does not enable, recursion ends at the stack limit.
+// every loop header and every function entry, and only when it runs out
+// does the guest call the host's yield function (module Module, name Func,
+// type [] -> [i32]). Yield stops the guest by panicking if it must stop, or
+// returns the next budget. A check costs a load, a subtraction, a store and
+// a branch; a yield is one Go call per Budget, which is also where the Go
+// scheduler can preempt the goroutine running the guest (native code cannot
+// be preempted otherwise). A loop turn is charged by the size of its body
+// and the bulk memory and table instructions in it (see weight), a call by
+// the size of the function, so the time between checks is bounded: without
+// loops and calls, Wasm code runs straight through, once. Tail calls, which
+// would loop without either, are refused, as the host does not enable them.
+//
+// The walk must read the code exactly as wazero does, or a loop could hide
+// from it inside what it took for an immediate: it refuses what it does
+// not know (GC reference types, which wazero parses even with the proposal
+// off, among them), and reads SIMD opcodes as wazero v1.12 does. A module
+// that names the budget global (an index one past its own globals, invalid
+// before instrumenting and valid after) is refused.
 //
 // Function indices shift by one, since the yield import comes after the
 // module's own imports: calls, ref.func, exports, the start function,
@@ -40,11 +50,11 @@ const (
 	// budget runs out.
 	Module = "spore"
 	Func   = "yield"
-	// Budget is how many loop turns a guest runs between yields. A turn of
-	// the tightest loop takes a nanosecond or two, so the host hears from a
-	// looping guest every few tens of microseconds at the least, while a
-	// yield (about 0.1 µs) adds nothing measurable.
-	Budget = 10_000
+	// Budget is how much a guest runs between yields: as many turns of a
+	// small loop (a nanosecond or two each), fewer of a long one. The host
+	// hears from a busy guest every few hundred microseconds at the least,
+	// while a yield (about 0.1 µs) adds nothing measurable.
+	Budget = 100_000
 )
 
 // ErrUnsupported means the module uses an instruction or a section form
@@ -135,6 +145,16 @@ func (m *moduleCounts) count(id byte, body []byte) error {
 		m.types = r.u32()
 	case 6:
 		m.globals = r.u32()
+	case 4:
+		// Tables keep their bytes, so an initializer (the 0x40 form), which
+		// could hold a function index, is refused rather than rewritten.
+		for n := r.u32(); n > 0 && r.err == nil; n-- {
+			if r.pos < len(r.b) && r.b[r.pos] == 0x40 {
+				r.fail("%w: a table with an initializer", ErrUnsupported)
+			}
+			r.refType()
+			r.limits()
+		}
 	case 2:
 		for n := r.u32(); n > 0 && r.err == nil; n-- {
 			r.name()
@@ -144,12 +164,12 @@ func (m *moduleCounts) count(id byte, body []byte) error {
 				r.u32()
 				m.funcImports++
 			case 0x01: // table: reftype, limits
-				r.u8()
+				r.refType()
 				r.limits()
 			case 0x02: // memory
 				r.limits()
 			case 0x03: // global
-				r.u8()
+				r.valueType()
 				r.u8()
 				m.globalImports++
 			default:
@@ -228,7 +248,7 @@ func (rw *rewriter) extendSection(id byte, body []byte) ([]byte, error) {
 	e.mark = e.r.pos
 	if id == 6 {
 		for i := uint32(0); i < n && e.r.err == nil; i++ {
-			e.r.u8() // value type
+			e.r.valueType()
 			e.r.u8() // mutability
 			rw.expr(e)
 		}
@@ -255,9 +275,14 @@ func (rw *rewriter) rewrite(id byte, body []byte) ([]byte, error) {
 	case 7: // export
 		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
 			e.r.name()
-			if kind := e.r.u8(); kind == 0x00 {
+			switch kind := e.r.u8(); kind {
+			case 0x00:
 				e.funcIndex(rw)
-			} else {
+			case 0x03:
+				if idx := e.r.u32(); e.r.err == nil && idx >= rw.budgetGlobal {
+					e.r.fail("%w: export of global %d, which the module does not define", errMalformed, idx)
+				}
+			default:
 				e.r.u32()
 			}
 		}
@@ -296,23 +321,23 @@ func (rw *rewriter) element(e *editor) {
 		rw.expr(e)
 		funcs()
 	case 1, 3: // passive or declarative, element kind, function indices
-		e.r.u8()
+		e.r.elemKind()
 		funcs()
 	case 2: // active, table, offset, element kind, function indices
 		e.r.u32()
 		rw.expr(e)
-		e.r.u8()
+		e.r.elemKind()
 		funcs()
 	case 4: // active, table 0, offset, expressions
 		rw.expr(e)
 		exprs()
 	case 5, 7: // passive or declarative, reference type, expressions
-		e.r.u8()
+		e.r.refType()
 		exprs()
 	case 6: // active, table, offset, reference type, expressions
 		e.r.u32()
 		rw.expr(e)
-		e.r.u8()
+		e.r.refType()
 		exprs()
 	default:
 		e.r.fail("%w: element segment flags %d", ErrUnsupported, flags)
@@ -336,9 +361,14 @@ func (rw *rewriter) code(body []byte) ([]byte, error) {
 		f := &editor{r: reader{b: body[r.pos : r.pos+int(size)]}}
 		for locals := f.r.u32(); locals > 0 && f.r.err == nil; locals-- {
 			f.r.u32()
-			f.r.u8()
+			f.r.valueType()
 		}
-		rw.expr(f)
+		// The entry check: a call graph without loops (a tree of calls)
+		// can run for as long as it is wide.
+		f.flush()
+		entry := len(f.out) + checkCostAt
+		f.out = rw.appendCheck(f.out)
+		rw.body(f, entry)
 		if f.r.err == nil && f.r.pos != len(f.r.b) {
 			f.r.fail("%w: %d bytes after the body's end", errMalformed, len(f.r.b)-f.r.pos)
 		}
@@ -357,30 +387,55 @@ func (rw *rewriter) code(body []byte) ([]byte, error) {
 }
 
 // expr walks one expression up to its final end, shifting function
-// indices and adding the budget check at the top of every loop.
+// indices, refusing references to the budget global, and adding the budget
+// check at the top of every loop; weighted (see weight), each check's cost
+// is patched in when its loop's end is reached. A const expression (a
+// global's or an element's) is walked the same way: it has no loops.
 func (rw *rewriter) expr(e *editor) {
+	rw.body(e, -1)
+}
+
+// body walks an expression; when entry is not negative, the function's
+// entry check sits at e.out[entry:] and is weighted by the whole body.
+func (rw *rewriter) body(e *editor, entry int) {
 	r := &e.r
-	depth := 0
+	type block struct {
+		loop  bool
+		start int // input position after the loop's block type
+		patch int // output position of the check's cost
+		bulk  int // bulk memory and table instructions directly inside
+	}
+	blocks := []block{{start: r.pos, patch: entry}}
 	for r.err == nil {
 		switch op := r.u8(); {
 		case op == 0x02 || op == 0x04: // block, if
 			r.blockType()
-			depth++
+			blocks = append(blocks, block{})
 		case op == 0x03: // loop
 			r.blockType()
-			depth++
 			e.flush()
+			patch := len(e.out) + checkCostAt
 			e.out = rw.appendCheck(e.out)
+			blocks = append(blocks, block{loop: true, start: r.pos, patch: patch})
 		case op == 0x0b: // end
-			if depth == 0 {
+			b := blocks[len(blocks)-1]
+			if b.loop || (len(blocks) == 1 && b.patch >= 0) {
+				patchCost(e.out[b.patch:], weight(r.pos-b.start, b.bulk))
+			}
+			if len(blocks) == 1 {
 				return
 			}
-			depth--
+			blocks = blocks[:len(blocks)-1]
 		case op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b || op == 0xd1 || (op >= 0x45 && op <= 0xc4):
 			// no immediates: unreachable, nop, else, return, drop, select,
 			// ref.is_null, the numeric instructions
-		case op == 0x0c || op == 0x0d || (op >= 0x20 && op <= 0x26) || op == 0x3f || op == 0x40:
-			r.u32() // br, br_if, locals, globals, table.get/set, memory.size/grow
+		case op == 0x23 || op == 0x24: // global.get, global.set
+			if idx := r.u32(); r.err == nil && idx >= rw.budgetGlobal {
+				r.pos -= 1
+				r.fail("%w: global %d, which the module does not define", errMalformed, idx)
+			}
+		case op == 0x0c || op == 0x0d || (op >= 0x20 && op <= 0x22) || op == 0x25 || op == 0x26 || op == 0x3f || op == 0x40:
+			r.u32() // br, br_if, locals, table.get/set, memory.size/grow
 		case op == 0x0e: // br_table
 			for n := uint64(r.u32()) + 1; n > 0 && r.err == nil; n-- {
 				r.u32()
@@ -392,7 +447,7 @@ func (rw *rewriter) expr(e *editor) {
 			r.u32()
 		case op == 0x1c: // select with types
 			for n := r.u32(); n > 0 && r.err == nil; n-- {
-				r.u8()
+				r.valueType()
 			}
 		case op >= 0x28 && op <= 0x3e:
 			r.memarg()
@@ -405,9 +460,11 @@ func (rw *rewriter) expr(e *editor) {
 		case op == 0x44:
 			r.skip(8)
 		case op == 0xd0: // ref.null
-			r.u8()
+			r.refType()
 		case op == 0xfc:
-			r.miscOp()
+			if r.miscOp() {
+				blocks[len(blocks)-1].bulk++
+			}
 		case op == 0xfd:
 			r.simdOp()
 		default:
@@ -417,21 +474,62 @@ func (rw *rewriter) expr(e *editor) {
 	}
 }
 
-// appendCheck is the budget check at a loop's top:
+// weight is what one pass through a loop's body (or one call of a
+// function) takes from the budget: one unit, plus one per 256 bytes of
+// code, so that a long body cannot run for long between checks, plus a
+// large charge per bulk instruction (memory.fill and its kind run for as
+// long as their length), never more than a whole Budget.
+func weight(bodyBytes, bulk int) int32 {
+	w := 1 + min(bodyBytes>>8, 4095) + bulk*bulkWeight
+	return int32(min(w, Budget))
+}
+
+// bulkWeight charges a bulk memory or table instruction: a few of them
+// spend a whole budget, whatever their length.
+const bulkWeight = Budget / 8
+
+// checkCostAt is where the cost sits in appendCheck's sequence: after
+// global.get and its 5-byte index.
+const checkCostAt = 1 + 5 + 1
+
+// appendCheck is the budget check at a loop's top and a function's entry;
+// the cost (a 5-byte i32.const, patched later) defaults to 1:
 //
-//	global.get $budget; i32.const 1; i32.sub; global.set $budget
-//	global.get $budget; i32.eqz
+//	global.get $budget; i32.const cost; i32.sub; global.set $budget
+//	global.get $budget; i32.const 0; i32.le_s
 //	if; call $yield; global.set $budget; end
+//
+// Indices are written padded to 5 bytes, so checkCostAt holds.
 func (rw *rewriter) appendCheck(out []byte) []byte {
 	g, y := rw.budgetGlobal, rw.imports
-	out = wasmbin.AppendU32(append(out, 0x23), g)
-	out = append(out, 0x41, 0x01, 0x6b, 0x24)
-	out = wasmbin.AppendU32(out, g)
-	out = wasmbin.AppendU32(append(out, 0x23), g)
-	out = append(out, 0x45, 0x04, 0x40, 0x10)
-	out = wasmbin.AppendU32(out, y)
-	out = wasmbin.AppendU32(append(out, 0x24), g)
+	out = appendPaddedU32(append(out, 0x23), g)
+	out = append(out, 0x41, 0x81, 0x80, 0x80, 0x80, 0x00) // i32.const 1, padded
+	out = append(out, 0x6b, 0x24)
+	out = appendPaddedU32(out, g)
+	out = appendPaddedU32(append(out, 0x23), g)
+	out = append(out, 0x41, 0x00, 0x4c, 0x04, 0x40, 0x10) // i32.const 0; i32.le_s; if; call
+	out = appendPaddedU32(out, y)
+	out = appendPaddedU32(append(out, 0x24), g)
 	return append(out, 0x0b)
+}
+
+// patchCost writes cost into the 5-byte i32.const immediate at the start of
+// b.
+func patchCost(b []byte, cost int32) {
+	v := uint32(cost)
+	for i := range 4 {
+		b[i] = byte(v&0x7f) | 0x80
+		v >>= 7
+	}
+	b[4] = byte(v & 0x07) // a positive cost: the sign bit stays clear
+}
+
+func appendPaddedU32(out []byte, v uint32) []byte {
+	for range 4 {
+		out = append(out, byte(v&0x7f)|0x80)
+		v >>= 7
+	}
+	return append(out, byte(v))
 }
 
 // names rewrites the function indices of the name section: function names

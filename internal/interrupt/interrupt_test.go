@@ -10,6 +10,7 @@ import (
 
 	"github.com/spore-run/spore/internal/interrupt"
 	"github.com/spore-run/spore/internal/testkit"
+	"github.com/spore-run/spore/internal/wasmbin"
 )
 
 // guest is a module instantiated in its own runtime, with env.add and the
@@ -215,4 +216,129 @@ func FuzzInstrument(f *testing.F) {
 	}
 	f.Add([]byte("\x00asm\x01\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, module []byte) { checkInstrument(t, module) })
+}
+
+// TestNoEscape runs modules built to run without reaching a check (each
+// was an escape a review found, or a shape of code with no loop to count):
+// Instrument refuses each, or its instrumented form yields.
+func TestNoEscape(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		module []byte
+		arg    uint64
+		refuse bool
+	}{
+		// index 0 is the budget global: a module of no globals names it
+		{"writes the budget global", spinModule(1, []byte{0x00,
+			0x03, 0x40, // loop
+			0x41, 0x05, 0x24, 0x00, // global.set 0 (i32.const 5)
+			0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, // br_if 0 (local.tee 0 (n-1))
+			0x0b, 0x41, 0x01, 0x0b}), 1e9, true},
+		// wazero reads a SIMD opcode as one byte: fd 8c 00 is i16x8.shr_s
+		// then unreachable, not v128.const and 16 bytes hiding a loop
+		{"SIMD opcode as wazero reads it", simdDesync(), 1e9, false},
+		// 0x63 and a heap type: one block type to wazero, which a walk
+		// reading one byte would be fooled by
+		{"GC reference block type", refBlockType(), 1e9, true},
+		// no loop at all, 2^31 calls
+		{"a tree of calls", testkit.WAT(t, "internal/interrupt/testdata/fanout.wat"), 30, false},
+		// every turn fills 16 MiB: a few turns are a budget
+		{"memory.fill every turn", testkit.WAT(t, "internal/interrupt/testdata/fill.wat"), 1e9, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := interrupt.Instrument(tt.module)
+			if tt.refuse {
+				if err == nil {
+					t.Fatal("instrumented; want it refused")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Instrument: %v", err)
+			}
+			g := instantiate(t, out)
+			g.stopAfter = 2
+			_, err = g.mod.ExportedFunction("spin").Call(context.Background(), tt.arg)
+			if !errors.Is(err, errStop) {
+				t.Fatalf("spin(%d): err = %v after %d yields, want it stopped at the second", tt.arg, err, g.yields)
+			}
+		})
+	}
+}
+
+// simdDesync is a module whose loop hides, for a walk that reads SIMD
+// opcodes as LEB128, inside the 16 bytes of a v128.const.
+func simdDesync() []byte {
+	body := []byte{0x00, // no locals
+		0x41, 0x00, 0x04, 0x40, // i32.const 0; if
+		0xfd, 0x0c} // v128.const
+	body = append(body, make([]byte, 16)...)
+	body = append(body, 0x41, 0x00, // i32.const 0
+		0xfd, 0x8c, 0x00, // wazero: i16x8.shr_s; unreachable
+		0x0b,       // end (of the if)
+		0x03, 0x40, // loop
+		0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, // br_if 0 (local.tee 0 (n-1))
+		0x0b,       // end (of the loop)
+		0x02, 0x40, // block
+		0x01,       // nop
+		0x0b,       // end
+		0x41, 0x01, // i32.const 1
+		0x0b)
+	return spinModule(1, body)
+}
+
+// refBlockType is a module whose loop hides, for a walk that takes 0x63
+// for a whole block type, in what it then reads as call_indirect's
+// immediates.
+func refBlockType() []byte {
+	return spinModule(18, []byte{0x00,
+		0x02, 0x63, 0x02, // block (result (ref null 2))
+		0x01,
+		0x02, 0x63, 0x11, // block (result (ref null 17))
+		0x03, 0x40, // loop
+		0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00,
+		0x0b,
+		0x00, 0x0b,
+		0x00, 0x0b,
+		0x1a, 0x41, 0x01, 0x0b})
+}
+
+// spinModule assembles a module of ntypes types (the first [i32] -> [i32])
+// with one function of that type, exported as spin, and a memory.
+func spinModule(ntypes int, body []byte) []byte {
+	m := []byte("\x00asm\x01\x00\x00\x00")
+	sec := func(id byte, b []byte) {
+		m = append(m, id)
+		m = wasmbin.AppendU32(m, uint32(len(b)))
+		m = append(m, b...)
+	}
+	types := wasmbin.AppendU32(nil, uint32(ntypes))
+	types = append(types, 0x60, 0x01, 0x7f, 0x01, 0x7f)
+	for i := 1; i < ntypes; i++ {
+		types = append(types, 0x60, 0x00, 0x00)
+	}
+	sec(1, types)
+	sec(3, []byte{0x01, 0x00})
+	sec(5, []byte{0x01, 0x00, 0x01})
+	sec(7, []byte{0x02, 6, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, 4, 's', 'p', 'i', 'n', 0x00, 0x00})
+	sec(10, append(wasmbin.AppendU32([]byte{0x01}, uint32(len(body))), body...))
+	return m
+}
+
+// TestChargesLongBodies: a turn of a loop whose body is 64 KiB of code
+// costs 257 units (one, plus one per 256 bytes), so 1,000 turns and the
+// call's own entry (as long) spend 257,257 units: two yields.
+func TestChargesLongBodies(t *testing.T) {
+	body := []byte{0x00, 0x03, 0x40} // no locals; loop
+	body = append(body, make([]byte, 1<<16)...)
+	for i := 3; i < len(body); i++ {
+		body[i] = 0x01 // nop
+	}
+	body = append(body, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, // br_if 0 (local.tee 0 (n-1))
+		0x0b, 0x41, 0x01, 0x0b)
+	g := instantiate(t, instrument(t, spinModule(1, body)))
+	g.call(t, "spin", 1000)
+	if g.yields != 2 {
+		t.Fatalf("1,000 turns of a 64 KiB loop yielded %d times, want 2", g.yields)
+	}
 }

@@ -81,8 +81,49 @@ func (r *reader) limits() {
 }
 
 // blockType skips a block type: empty (0x40), a value type, or a type
-// index, all one signed LEB128 (s33).
-func (r *reader) blockType() { r.skipLEB(5) }
+// index, all one signed LEB128 (s33). The reference types of the GC
+// proposal (0x63, 0x64, then a heap type), which wazero parses even with
+// the proposal off, are refused: the walk must read what wazero reads.
+func (r *reader) blockType() {
+	if r.pos < len(r.b) && (r.b[r.pos] == 0x63 || r.b[r.pos] == 0x64) {
+		r.fail("%w: a reference block type (GC proposal)", ErrUnsupported)
+		return
+	}
+	r.skipLEB(5)
+}
+
+// valueType reads a value type: i32, i64, f32, f64, v128, funcref,
+// externref.
+func (r *reader) valueType() {
+	switch t := r.u8(); t {
+	case 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f:
+	default:
+		if r.err == nil {
+			r.pos--
+			r.fail("%w: value type 0x%02x", ErrUnsupported, t)
+		}
+	}
+}
+
+// refType reads a reference type: funcref or externref.
+func (r *reader) refType() {
+	switch t := r.u8(); t {
+	case 0x70, 0x6f:
+	default:
+		if r.err == nil {
+			r.pos--
+			r.fail("%w: reference type 0x%02x", ErrUnsupported, t)
+		}
+	}
+}
+
+// elemKind reads an element kind, which can only be funcref (0x00).
+func (r *reader) elemKind() {
+	if k := r.u8(); k != 0x00 && r.err == nil {
+		r.pos--
+		r.fail("%w: element kind 0x%02x", ErrUnsupported, k)
+	}
+}
 
 // memarg skips a memory instruction's alignment, memory index (multi-memory
 // sets bit 6 of the alignment) and offset.
@@ -94,23 +135,33 @@ func (r *reader) memarg() {
 }
 
 // miscOp skips the immediates of a 0xFC instruction: saturating
-// conversions, bulk memory and table instructions.
-func (r *reader) miscOp() {
+// conversions, bulk memory and table instructions. It reports whether the
+// instruction runs for as long as an operand says (fill, copy, init).
+func (r *reader) miscOp() (bulk bool) {
 	switch op := r.u32(); {
 	case op <= 7: // trunc_sat
 	case op == 8 || op == 10 || op == 12 || op == 14: // memory.init, memory.copy, table.init, table.copy
 		r.u32()
 		r.u32()
-	case op <= 17: // data.drop, memory.fill, elem.drop, table.grow, table.size, table.fill
+		return true
+	case op == 11 || op == 17: // memory.fill, table.fill
+		r.u32()
+		return true
+	case op <= 17: // data.drop, elem.drop, table.grow, table.size
 		r.u32()
 	default:
 		r.fail("%w: instruction 0xfc %d", ErrUnsupported, op)
 	}
+	return false
 }
 
-// simdOp skips the immediates of a 0xFD (SIMD) instruction.
+// simdOp skips the immediates of a 0xFD (SIMD) instruction. Its opcode is
+// read as one byte, not as the LEB128 the spec says, because that is how
+// wazero v1.12 reads it (the second byte of a canonical two-byte opcode,
+// 0x01, then reads as a nop): a walk that read otherwise could skip, as an
+// immediate, a loop that wazero runs.
 func (r *reader) simdOp() {
-	switch op := r.u32(); {
+	switch op := r.u8(); {
 	case op <= 11 || op == 92 || op == 93: // loads, store, load*_zero
 		r.memarg()
 	case op == 12 || op == 13: // v128.const, i8x16.shuffle
@@ -120,9 +171,6 @@ func (r *reader) simdOp() {
 	case op >= 84 && op <= 91: // load and store lane
 		r.memarg()
 		r.u8()
-	case op <= 255:
-	default:
-		r.fail("%w: instruction 0xfd %d", ErrUnsupported, op)
 	}
 }
 

@@ -90,8 +90,8 @@ func render(res *results, m meta) string {
 	p("- **spore-nodeadline**: the same with `host.NewConfig().WithoutDeadlines()`: no watchdog, and the module " +
 		"is not instrumented.\n\n")
 	p("What the deadline costs: the budget check that package interrupt adds to the top of every loop " +
-		"(a load, a subtraction, a store and a branch per loop turn, and a call to the host's yield every " +
-		"10,000 turns), and the two atomic stores that arm and disarm the watchdog. Until Spore instrumented " +
+		"and function entry (a load, a subtraction, a store and a branch, and a call to the host's yield " +
+		"every 100,000 turns of a small loop), and the two atomic stores that arm and disarm the watchdog. Until Spore instrumented " +
 		"modules itself it used wazero v1.12's `WithCloseOnContextDone`, which starts a watcher goroutine on " +
 		"every call and compiles a call out to Go into every loop back-edge: 6.2x raw on the 64 B echo call, " +
 		"and about 0.1 µs per branch of a Go guest (wazero issue #2466; RATIONALE.md).\n\n")
