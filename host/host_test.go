@@ -481,3 +481,27 @@ func TestStartSectionLoop(t *testing.T) {
 		t.Fatalf("err = %v, want %v after the caller's 300ms", err, host.ErrDeadline)
 	}
 }
+
+// TestCompilerPanic: a module wazero v1.12 validates but panics compiling
+// (a typed select of a GC reference type) is refused with an error, with
+// deadlines (the instrumentation refuses it) and without (Load recovers).
+func TestCompilerPanic(t *testing.T) {
+	types := []byte{12}
+	for range 12 {
+		types = append(types, 0x60, 0x00, 0x01, 0x7f) // () -> (i32)
+	}
+	body := []byte{0x00, 0x00, 0x1c, 0x01, 0x63, 0x05, 0x1a, 0x41, 0x07, 0x0b} // unreachable; select (result (ref null 5)); drop; i32.const 7
+	m := []byte("\x00asm\x01\x00\x00\x00")
+	sec := func(id byte, b ...byte) { m = append(append(m, id, byte(len(b))), b...) }
+	sec(1, types...)
+	sec(3, 0x01, 0x00)
+	sec(7, 0x01, 1, 'f', 0x00, 0x00)
+	sec(10, append([]byte{0x01, byte(len(body))}, body...)...)
+	s := testkit.NewSigner(t)
+	for _, cfg := range []host.Config{host.NewConfig(), host.NewConfig().WithoutDeadlines()} {
+		h, _ := newHost(t, cfg)
+		if _, err := h.Load(context.Background(), s.Sign(t, m, "tselect"), host.Limits{}); err == nil {
+			t.Fatal("loaded a module wazero cannot compile")
+		}
+	}
+}
