@@ -26,12 +26,13 @@ type Host struct {
 	mu      sync.RWMutex
 	actors  map[string]*Actor // by id
 	aliases map[string]string // call alias -> id
+	names   map[string]string // claims name -> id (of the last loaded, when several share it)
 	closed  bool
 }
 
 // New starts a host. The context is used only while starting.
 func New(ctx context.Context, cfg Config) (*Host, error) {
-	h := &Host{cfg: cfg, log: cfg.logger, actors: map[string]*Actor{}, aliases: map[string]string{}}
+	h := &Host{cfg: cfg, log: cfg.logger, actors: map[string]*Actor{}, aliases: map[string]string{}, names: map[string]string{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -119,13 +120,11 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 		return nil, fmt.Errorf("host: load %s: %w", a, ErrClosed)
 	}
 	old = h.actors[claims.ID]
+	if old != nil {
+		h.unindex(old)
+	}
 	h.actors[claims.ID] = a
-	if old != nil && old.claims.CallAlias != "" {
-		delete(h.aliases, old.claims.CallAlias)
-	}
-	if claims.CallAlias != "" {
-		h.aliases[claims.CallAlias] = claims.ID
-	}
+	h.index(a)
 	h.mu.Unlock()
 	if old != nil {
 		h.log.Info("actor upgraded", "actor", claims.Name, "id", claims.ID,
@@ -183,12 +182,36 @@ func (h *Host) Actor(ref string) *Actor {
 	if id, ok := h.aliases[ref]; ok {
 		return h.actors[id]
 	}
-	for _, a := range h.actors {
-		if a.claims.Name == ref {
-			return a
-		}
+	if id, ok := h.names[ref]; ok {
+		return h.actors[id]
 	}
 	return nil
+}
+
+// index makes a findable by its call alias and claims name; h.mu is held.
+func (h *Host) index(a *Actor) {
+	if a.claims.CallAlias != "" {
+		h.aliases[a.claims.CallAlias] = a.ID()
+	}
+	h.names[a.claims.Name] = a.ID()
+}
+
+// unindex forgets a's alias and name, handing the name to another actor
+// that has it, if one runs; h.mu is held.
+func (h *Host) unindex(a *Actor) {
+	if a.claims.CallAlias != "" && h.aliases[a.claims.CallAlias] == a.ID() {
+		delete(h.aliases, a.claims.CallAlias)
+	}
+	if h.names[a.claims.Name] != a.ID() {
+		return
+	}
+	delete(h.names, a.claims.Name)
+	for id, other := range h.actors {
+		if other != a && other.claims.Name == a.claims.Name {
+			h.names[a.claims.Name] = id
+			return
+		}
+	}
 }
 
 // Actors lists the running actors.
@@ -220,9 +243,7 @@ func (h *Host) Unload(ctx context.Context, ref string) error {
 	h.mu.Lock()
 	if h.actors[a.ID()] == a {
 		delete(h.actors, a.ID())
-		if a.claims.CallAlias != "" {
-			delete(h.aliases, a.claims.CallAlias)
-		}
+		h.unindex(a)
 	}
 	h.mu.Unlock()
 	return a.Close(ctx)

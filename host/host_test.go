@@ -505,3 +505,34 @@ func TestCompilerPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestActorByName: a name finds the actor last loaded under it; when that
+// one goes, the name finds another that has it, and then none.
+func TestActorByName(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig())
+	echo := testkit.WAT(t, "host/testdata/echo.wat")
+	first, err := h.Load(context.Background(), s.Sign(t, echo, "twin"), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := h.Load(context.Background(), s.Sign(t, echo, "twin"), host.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Actor("twin"); got != second {
+		t.Fatalf("Actor(twin) = %v, want the last loaded, %v", got, second)
+	}
+	if err := h.Unload(context.Background(), second.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Actor("twin"); got != first {
+		t.Fatalf("after unloading %v, Actor(twin) = %v, want %v", second, got, first)
+	}
+	if err := h.Unload(context.Background(), "twin"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Actor("twin"); got != nil {
+		t.Fatalf("Actor(twin) = %v with no twin loaded", got)
+	}
+}

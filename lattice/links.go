@@ -3,7 +3,9 @@ package lattice
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spore-run/spore"
@@ -60,14 +62,18 @@ func (c *linkCache) forProvider(name string) []spore.Link {
 }
 
 // claimsCache mirrors the claims bucket, so actors are named by alias or
-// name without reading the bucket on every call.
+// name without reading the bucket on every call, and indexes the ids by
+// name and alias so that naming one does not scan every actor's claims.
 type claimsCache struct {
 	mirror[*signing.Claims]
+	idxMu  sync.RWMutex
+	byName map[string][]string // claims name or call alias -> ids
 }
 
 func newClaimsCache(n *Node) *claimsCache {
-	c := &claimsCache{}
+	c := &claimsCache{byName: map[string][]string{}}
 	c.name = "claims"
+	c.onPut = func(_ context.Context, cl *signing.Claims) { c.indexName(cl) }
 	c.decode = func(key string, v []byte) (*signing.Claims, error) {
 		cl, err := signing.DecodeToken(string(v))
 		if err == nil && cl.ID != key {
@@ -81,17 +87,34 @@ func newClaimsCache(n *Node) *claimsCache {
 	return c
 }
 
+// indexName adds the claims' id under its name and alias. An entry is never
+// removed: resolve checks each against the claims it finds, which drops ids
+// whose claims were deleted or renamed, and names are few.
+func (c *claimsCache) indexName(cl *signing.Claims) {
+	c.idxMu.Lock()
+	defer c.idxMu.Unlock()
+	for _, ref := range []string{cl.Name, cl.CallAlias} {
+		if ref != "" && !slices.Contains(c.byName[ref], cl.ID) {
+			c.byName[ref] = append(c.byName[ref], cl.ID)
+		}
+	}
+}
+
 // resolve turns an id, call alias or claims name into an actor id.
 func (c *claimsCache) resolve(ref string) (string, error) {
 	if signing.IsActorID(ref) {
 		return ref, nil
 	}
-	var match []string
-	c.each(func(_ string, cl *signing.Claims) {
-		if cl.CallAlias == ref || cl.Name == ref {
-			match = append(match, cl.ID)
+	c.idxMu.RLock()
+	ids := c.byName[ref]
+	c.idxMu.RUnlock()
+	var one [1]string
+	match := one[:0]
+	for _, id := range ids {
+		if cl, ok := c.get(id); ok && (cl.CallAlias == ref || cl.Name == ref) {
+			match = append(match, id)
 		}
-	})
+	}
 	return pickActor(ref, match)
 }
 

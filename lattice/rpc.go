@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -85,6 +86,17 @@ func (n *Node) invoke(ctx context.Context, subject string, inv *Invocation) ([]b
 	return sendInvocation(ctx, n.nc, n.state, n.key, subject, inv)
 }
 
+// ids hands out invocation ids from NUID generators, one per concurrent
+// caller: nuid.Next shares one behind a lock, which every call took.
+var ids = sync.Pool{New: func() any { return nuid.New() }}
+
+func nextID() string {
+	g := ids.Get().(*nuid.NUID)
+	id := g.Next()
+	ids.Put(g)
+	return id
+}
+
 // sendInvocation is the caller's half of the RPC, shared by hosts and the
 // CLI client.
 func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterKey, subject string, inv *Invocation) ([]byte, error) {
@@ -94,7 +106,7 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 		ctx = dctx
 	}
 	dl, _ := ctx.Deadline()
-	inv.ID = nuid.Next()
+	inv.ID = nextID()
 	inv.Deadline = dl.UnixNano()
 	inv.Trace = traceFrom(ctx)
 	if len(inv.Payload) > blobThreshold(nc) {
