@@ -22,7 +22,7 @@ type Actor struct {
 	limits   Limits
 	pool     pool
 
-	invocations atomic.Uint64
+	invocations counter
 	failures    atomic.Uint64
 	closeOnce   sync.Once
 }
@@ -60,19 +60,39 @@ type Stats struct {
 // Stats returns the actor's counters.
 func (a *Actor) Stats() Stats {
 	live, busy := a.pool.counts()
-	return Stats{Invocations: a.invocations.Load(), Failures: a.failures.Load(), Instances: live, Busy: busy}
+	return Stats{Invocations: a.invocations.sum(), Failures: a.failures.Load(), Instances: live, Busy: busy}
+}
+
+// counter is a count that goroutines on different cores add to without
+// sharing a cache line: each adds to the stripe its instance names.
+type counter [counterStripes]struct {
+	n atomic.Uint64
+	_ [56]byte
+}
+
+const counterStripes = 8
+
+func (c *counter) add(stripe uint32) { c[stripe%counterStripes].n.Add(1) }
+
+func (c *counter) sum() uint64 {
+	var s uint64
+	for i := range c {
+		s += c[i].n.Load()
+	}
+	return s
 }
 
 // Invoke runs one operation. It waits for a free instance when all are busy.
 // An error from the guest or from its sandbox is a *spore.Error naming the
 // actor and the cause, wrapping one of this package's sentinels.
 func (a *Actor) Invoke(ctx context.Context, op string, payload []byte) ([]byte, error) {
-	a.invocations.Add(1)
 	inst, err := a.pool.get(ctx)
 	if err != nil {
+		a.invocations.add(0)
 		a.failures.Add(1)
 		return nil, err
 	}
+	a.invocations.add(inst.stripe)
 	out, err := inst.invoke(ctx, op, payload)
 	if err != nil {
 		a.failures.Add(1)
@@ -115,8 +135,9 @@ type pool struct {
 	done   chan struct{}
 	mu     sync.Mutex // serializes resize and close; guards size
 	size   int
-	busy   atomic.Int32
+	slotsN atomic.Int32 // size, for counts, which must not wait for mu
 	live   atomic.Int32
+	made   atomic.Uint32 // instances made, which stripes their counts
 	closed atomic.Bool
 }
 
@@ -128,6 +149,7 @@ func (p *pool) init(a *Actor, n int) {
 	p.slots = make(chan *instance, MaxInstancesLimit)
 	p.done = make(chan struct{})
 	p.size = n
+	p.slotsN.Store(int32(n))
 	for range n {
 		p.slots <- nil
 	}
@@ -138,6 +160,7 @@ func (p *pool) init(a *Actor, n int) {
 func (p *pool) resize(ctx context.Context, n int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer func() { p.slotsN.Store(int32(p.size)) }()
 	for ; p.size < n; p.size++ {
 		p.slots <- nil
 	}
@@ -190,16 +213,15 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 		p.slots <- inst
 		return nil, spore.Errorf(spore.CodeUnavailable, "%s is stopping: %w", p.actor, ErrClosed)
 	}
-	p.busy.Add(1)
 	if inst != nil {
 		return inst, nil
 	}
 	inst, err := newInstance(ctx, p.actor)
 	if err != nil {
-		p.busy.Add(-1)
 		p.slots <- nil
 		return nil, err
 	}
+	inst.stripe = p.made.Add(1)
 	p.live.Add(1)
 	return inst, nil
 }
@@ -207,7 +229,6 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 // put returns an instance to the pool; a broken one is closed and its slot
 // left empty, so the next get makes a fresh instance.
 func (p *pool) put(inst *instance) {
-	p.busy.Add(-1)
 	if inst.broken || p.closed.Load() {
 		inst.close()
 		p.live.Add(-1)
@@ -216,7 +237,12 @@ func (p *pool) put(inst *instance) {
 	p.slots <- inst
 }
 
-func (p *pool) counts() (live, busy int) { return int(p.live.Load()), int(p.busy.Load()) }
+// counts reports the instances made and those in use: the slots not in the
+// channel. Taking and giving back a slot touch no shared counter, so that
+// invocations on several cores do not contend on one.
+func (p *pool) counts() (live, busy int) {
+	return int(p.live.Load()), max(int(p.slotsN.Load())-len(p.slots), 0)
+}
 
 // close refuses new invocations, then takes every slot back (waiting for
 // running invocations) and closes the instances.
