@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
@@ -23,16 +26,81 @@ type Host struct {
 	cache    wazero.CompilationCache
 	watchdog *watchdog // nil WithoutDeadlines
 
-	mu      sync.RWMutex
-	actors  map[string]*Actor // by id
+	mu     sync.Mutex // serializes changes to the table
+	table  atomic.Pointer[actorTable]
+	closed bool
+}
+
+// actorTable is the host's running actors and the names that find them. A
+// published table never changes: loading or unloading publishes a copy, so
+// that every call, which looks its target up, reads it without a lock
+// (whose reader count, on a shared cache line, the cores would fight over).
+type actorTable struct {
+	byID    map[string]*Actor
 	aliases map[string]string // call alias -> id
 	names   map[string]string // claims name -> id (of the last loaded, when several share it)
-	closed  bool
+}
+
+func newActorTable() *actorTable {
+	return &actorTable{byID: map[string]*Actor{}, aliases: map[string]string{}, names: map[string]string{}}
+}
+
+func (t *actorTable) clone() *actorTable {
+	return &actorTable{byID: maps.Clone(t.byID), aliases: maps.Clone(t.aliases), names: maps.Clone(t.names)}
+}
+
+// lookup finds an actor by id, call alias or claims name.
+func (t *actorTable) lookup(ref string) *Actor {
+	if a := t.byID[ref]; a != nil {
+		return a
+	}
+	if id, ok := t.aliases[ref]; ok {
+		return t.byID[id]
+	}
+	if id, ok := t.names[ref]; ok {
+		return t.byID[id]
+	}
+	return nil
+}
+
+// put adds a, replacing the actor of its id if one runs.
+func (t *actorTable) put(a *Actor) {
+	if old := t.byID[a.ID()]; old != nil {
+		t.remove(old)
+	}
+	t.byID[a.ID()] = a
+	if a.claims.CallAlias != "" {
+		t.aliases[a.claims.CallAlias] = a.ID()
+	}
+	t.names[a.claims.Name] = a.ID()
+}
+
+// remove forgets a, handing its name to another actor that has it, if one
+// runs.
+func (t *actorTable) remove(a *Actor) {
+	if t.byID[a.ID()] != a {
+		return
+	}
+	delete(t.byID, a.ID())
+	if a.claims.CallAlias != "" && t.aliases[a.claims.CallAlias] == a.ID() {
+		delete(t.aliases, a.claims.CallAlias)
+	}
+	if t.names[a.claims.Name] != a.ID() {
+		return
+	}
+	delete(t.names, a.claims.Name)
+	for id, other := range t.byID {
+		if other.claims.Name == a.claims.Name {
+			t.names[a.claims.Name] = id
+			return
+		}
+	}
 }
 
 // New starts a host. The context is used only while starting.
 func New(ctx context.Context, cfg Config) (*Host, error) {
-	h := &Host{cfg: cfg, log: cfg.logger, actors: map[string]*Actor{}, aliases: map[string]string{}, names: map[string]string{}}
+	h := &Host{cfg: cfg, log: cfg.logger}
+	h.table.Store(newActorTable())
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -78,9 +146,7 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 	if err != nil {
 		return nil, fmt.Errorf("host: load: %w", err)
 	}
-	h.mu.RLock()
-	old := h.actors[claims.ID]
-	h.mu.RUnlock()
+	old := h.table.Load().byID[claims.ID]
 	if old != nil {
 		switch {
 		case old.claims.Token == claims.Token:
@@ -119,12 +185,10 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 		a.Close(ctx)
 		return nil, fmt.Errorf("host: load %s: %w", a, ErrClosed)
 	}
-	old = h.actors[claims.ID]
-	if old != nil {
-		h.unindex(old)
-	}
-	h.actors[claims.ID] = a
-	h.index(a)
+	t := h.table.Load().clone()
+	old = t.byID[claims.ID]
+	t.put(a)
+	h.table.Store(t)
 	h.mu.Unlock()
 	if old != nil {
 		h.log.Info("actor upgraded", "actor", claims.Name, "id", claims.ID,
@@ -173,57 +237,10 @@ func checkModule(m wazero.CompiledModule) error {
 
 // Actor returns the running actor with that id, call alias or claims name,
 // or nil.
-func (h *Host) Actor(ref string) *Actor {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if a := h.actors[ref]; a != nil {
-		return a
-	}
-	if id, ok := h.aliases[ref]; ok {
-		return h.actors[id]
-	}
-	if id, ok := h.names[ref]; ok {
-		return h.actors[id]
-	}
-	return nil
-}
-
-// index makes a findable by its call alias and claims name; h.mu is held.
-func (h *Host) index(a *Actor) {
-	if a.claims.CallAlias != "" {
-		h.aliases[a.claims.CallAlias] = a.ID()
-	}
-	h.names[a.claims.Name] = a.ID()
-}
-
-// unindex forgets a's alias and name, handing the name to another actor
-// that has it, if one runs; h.mu is held.
-func (h *Host) unindex(a *Actor) {
-	if a.claims.CallAlias != "" && h.aliases[a.claims.CallAlias] == a.ID() {
-		delete(h.aliases, a.claims.CallAlias)
-	}
-	if h.names[a.claims.Name] != a.ID() {
-		return
-	}
-	delete(h.names, a.claims.Name)
-	for id, other := range h.actors {
-		if other != a && other.claims.Name == a.claims.Name {
-			h.names[a.claims.Name] = id
-			return
-		}
-	}
-}
+func (h *Host) Actor(ref string) *Actor { return h.table.Load().lookup(ref) }
 
 // Actors lists the running actors.
-func (h *Host) Actors() []*Actor {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	out := make([]*Actor, 0, len(h.actors))
-	for _, a := range h.actors {
-		out = append(out, a)
-	}
-	return out
-}
+func (h *Host) Actors() []*Actor { return slices.Collect(maps.Values(h.table.Load().byID)) }
 
 // Invoke calls an operation on a running actor named by id, alias or name.
 func (h *Host) Invoke(ctx context.Context, ref, op string, payload []byte) ([]byte, error) {
@@ -241,10 +258,9 @@ func (h *Host) Unload(ctx context.Context, ref string) error {
 		return spore.Errorf(spore.CodeNotFound, "host: actor %q does not run on this host: %w", ref, ErrNoActor)
 	}
 	h.mu.Lock()
-	if h.actors[a.ID()] == a {
-		delete(h.actors, a.ID())
-		h.unindex(a)
-	}
+	t := h.table.Load().clone()
+	t.remove(a)
+	h.table.Store(t)
 	h.mu.Unlock()
 	return a.Close(ctx)
 }
@@ -257,8 +273,7 @@ func (h *Host) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closed = true
-	actors := h.actors
-	h.actors = map[string]*Actor{}
+	actors := h.table.Swap(newActorTable()).byID
 	h.mu.Unlock()
 	for _, a := range actors {
 		a.Close(ctx)
