@@ -3,7 +3,9 @@ package lattice
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -12,6 +14,10 @@ import (
 // (the capability gate, naming actors) answer without a round trip. decode
 // turns an entry into a value, or refuses it; onPut and onDelete, if set,
 // run after the map changed, outside the lock.
+//
+// The map is copy-on-write: readers load it with one atomic read and no
+// lock, as every call reads it; a change publishes a copy. Changes are
+// rare, and the initial load fills one map before publishing it.
 type mirror[T any] struct {
 	name     string
 	decode   func(key string, value []byte) (T, error)
@@ -19,8 +25,11 @@ type mirror[T any] struct {
 	onDelete func(ctx context.Context, v T)
 	onBad    func(key string, err error)
 
-	mu     sync.RWMutex
-	values map[string]T
+	mu     sync.Mutex // serializes changes
+	values atomic.Pointer[map[string]T]
+	// loading is the map the initial load fills in place, before start
+	// publishes it; nil afterwards.
+	loading map[string]T
 
 	watcher jetstream.KeyWatcher
 	wg      sync.WaitGroup
@@ -29,7 +38,7 @@ type mirror[T any] struct {
 // start loads every entry, then follows changes until stop. It returns once
 // the initial values are in, so readers never see a partial bucket.
 func (m *mirror[T]) start(ctx, life context.Context, kv jetstream.KeyValue) error {
-	m.values = map[string]T{}
+	m.loading = map[string]T{}
 	w, err := kv.WatchAll(life)
 	if err != nil {
 		return fmt.Errorf("lattice: watch %s: %w", m.name, err)
@@ -39,6 +48,11 @@ func (m *mirror[T]) start(ctx, life context.Context, kv jetstream.KeyValue) erro
 		select {
 		case e := <-w.Updates():
 			if e == nil {
+				m.mu.Lock()
+				vals := m.loading
+				m.values.Store(&vals)
+				m.loading = nil
+				m.mu.Unlock()
 				m.wg.Add(1)
 				go m.follow(life)
 				return nil
@@ -70,8 +84,10 @@ func (m *mirror[T]) stop() {
 func (m *mirror[T]) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 	if e.Operation() != jetstream.KeyValuePut {
 		m.mu.Lock()
-		old, had := m.values[e.Key()]
-		delete(m.values, e.Key())
+		vals := m.edit()
+		old, had := vals[e.Key()]
+		delete(vals, e.Key())
+		m.publish(vals)
 		m.mu.Unlock()
 		if had && m.onDelete != nil {
 			m.onDelete(ctx, old)
@@ -86,26 +102,48 @@ func (m *mirror[T]) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 		return
 	}
 	m.mu.Lock()
-	m.values[e.Key()] = v
+	vals := m.edit()
+	vals[e.Key()] = v
+	m.publish(vals)
 	m.mu.Unlock()
 	if m.onPut != nil {
 		m.onPut(ctx, v)
 	}
 }
 
+// edit returns the map a change is made to, m.mu held: the one being
+// loaded, or a copy of the published one.
+func (m *mirror[T]) edit() map[string]T {
+	if m.loading != nil {
+		return m.loading
+	}
+	return maps.Clone(m.snapshot())
+}
+
+// publish makes an edited map the one readers see, m.mu held.
+func (m *mirror[T]) publish(vals map[string]T) {
+	if m.loading == nil {
+		m.values.Store(&vals)
+	}
+}
+
+// snapshot is the published map, which never changes.
+func (m *mirror[T]) snapshot() map[string]T {
+	if p := m.values.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // get returns the value under key.
 func (m *mirror[T]) get(key string) (T, bool) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	v, ok := m.values[key]
+	v, ok := m.snapshot()[key]
 	return v, ok
 }
 
-// each calls f for every value, under the read lock: f must not block.
+// each calls f for every value of one snapshot.
 func (m *mirror[T]) each(f func(key string, v T)) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	for k, v := range m.values {
+	for k, v := range m.snapshot() {
 		f(k, v)
 	}
 }
