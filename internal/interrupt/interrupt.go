@@ -30,6 +30,10 @@
 // that names the budget global (an index one past its own globals, invalid
 // before instrumenting and valid after) is refused.
 //
+// The walk also refuses what would let a guest take memory outside the
+// linear memory the host caps: table.grow, and tables declared with more
+// than MaxTableElements elements.
+//
 // Function indices shift by one, since the yield import comes after the
 // module's own imports: calls, ref.func, exports, the start function,
 // element segments and the name section are rewritten to match. DWARF
@@ -56,6 +60,10 @@ const (
 	// while a yield (about 0.1 µs) adds nothing measurable.
 	Budget = 100_000
 )
+
+// MaxTableElements bounds a table's size: 8 bytes an element, outside the
+// linear memory the host caps. Go's runtime declares about 6,000.
+const MaxTableElements = 1 << 20
 
 // ErrUnsupported means the module uses an instruction or a section form
 // that Instrument does not know, such as one of a Wasm proposal the host
@@ -148,12 +156,16 @@ func (m *moduleCounts) count(id byte, body []byte) error {
 	case 4:
 		// Tables keep their bytes, so an initializer (the 0x40 form), which
 		// could hold a function index, is refused rather than rewritten.
+		// A table's memory is not the linear memory the host caps, so its
+		// size is bounded here (and table.grow refused in the code).
 		for n := r.u32(); n > 0 && r.err == nil; n-- {
 			if r.pos < len(r.b) && r.b[r.pos] == 0x40 {
 				r.fail("%w: a table with an initializer", ErrUnsupported)
 			}
 			r.refType()
-			r.limits()
+			if initial := r.limits(); initial > MaxTableElements {
+				r.fail("%w: a table of %d elements; the limit is %d", ErrUnsupported, initial, MaxTableElements)
+			}
 		}
 	case 2:
 		for n := r.u32(); n > 0 && r.err == nil; n-- {
@@ -462,8 +474,11 @@ func (rw *rewriter) body(e *editor, entry int) {
 		case op == 0xd0: // ref.null
 			r.refType()
 		case op == 0xfc:
-			if r.miscOp() {
+			switch r.miscOp() {
+			case miscBulk:
 				blocks[len(blocks)-1].bulk++
+			case miscTableGrow:
+				r.fail("%w: table.grow (a table's memory is not counted against the actor's limit)", ErrUnsupported)
 			}
 		case op == 0xfd:
 			r.simdOp()

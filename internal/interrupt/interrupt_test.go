@@ -342,3 +342,14 @@ func TestChargesLongBodies(t *testing.T) {
 		t.Fatalf("1,000 turns of a 64 KiB loop yielded %d times, want 2", g.yields)
 	}
 }
+
+// TestRefusesUnboundedTables: a table's elements are not in the linear
+// memory the host caps, so a huge table and table.grow are refused.
+func TestRefusesUnboundedTables(t *testing.T) {
+	for _, file := range []string{"tablegrow.wat", "bigtable.wat"} {
+		_, err := interrupt.Instrument(testkit.WAT(t, "internal/interrupt/testdata/"+file))
+		if !errors.Is(err, interrupt.ErrUnsupported) {
+			t.Errorf("%s: err = %v, want %v", file, err, interrupt.ErrUnsupported)
+		}
+	}
+}

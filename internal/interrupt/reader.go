@@ -71,13 +71,14 @@ func (r *reader) skip(n uint64) {
 // name skips a length-prefixed name.
 func (r *reader) name() { r.skip(uint64(r.u32())) }
 
-// limits skips a table's or memory's limits.
-func (r *reader) limits() {
+// limits reads a table's or memory's limits and returns the initial size.
+func (r *reader) limits() (initial uint32) {
 	flags := r.u8()
-	r.u32()
+	initial = r.u32()
 	if flags&0x01 != 0 {
 		r.u32()
 	}
+	return initial
 }
 
 // blockType skips a block type: empty (0x40), a value type, or a type
@@ -134,25 +135,36 @@ func (r *reader) memarg() {
 	r.skipLEB(10)
 }
 
+// miscKind sorts the 0xFC instructions the walk cares about.
+type miscKind int
+
+const (
+	miscOther     miscKind = iota
+	miscBulk               // runs for as long as an operand says: fill, copy, init
+	miscTableGrow          // table.grow
+)
+
 // miscOp skips the immediates of a 0xFC instruction: saturating
-// conversions, bulk memory and table instructions. It reports whether the
-// instruction runs for as long as an operand says (fill, copy, init).
-func (r *reader) miscOp() (bulk bool) {
+// conversions, bulk memory and table instructions.
+func (r *reader) miscOp() miscKind {
 	switch op := r.u32(); {
 	case op <= 7: // trunc_sat
 	case op == 8 || op == 10 || op == 12 || op == 14: // memory.init, memory.copy, table.init, table.copy
 		r.u32()
 		r.u32()
-		return true
+		return miscBulk
 	case op == 11 || op == 17: // memory.fill, table.fill
 		r.u32()
-		return true
-	case op <= 17: // data.drop, elem.drop, table.grow, table.size
+		return miscBulk
+	case op == 15: // table.grow
+		r.u32()
+		return miscTableGrow
+	case op <= 17: // data.drop, elem.drop, table.size
 		r.u32()
 	default:
 		r.fail("%w: instruction 0xfc %d", ErrUnsupported, op)
 	}
-	return false
+	return miscOther
 }
 
 // simdOp skips the immediates of a 0xFD (SIMD) instruction. Its opcode is
