@@ -99,7 +99,18 @@ func mustInstance(ctx context.Context) *instance {
 	if inst == nil {
 		panic("host: waPC function called outside an invocation")
 	}
+	inst.checkStopped()
 	return inst
+}
+
+// checkStopped unwinds the guest once the watchdog has stopped its
+// instance. Host functions call it, as the work they do for a guest (a
+// copy, a write, random bytes) is charged to no budget: a loop of them
+// stops at the next one.
+func (inst *instance) checkStopped() {
+	if inst.timedOut.Load() {
+		panic(errStopped)
+	}
 }
 
 func guestRequest(ctx context.Context, mod api.Module, stack []uint64) {
@@ -199,8 +210,8 @@ func instantiateYield(ctx context.Context, r wazero.Runtime) error {
 }
 
 func yield(ctx context.Context, _ api.Module, stack []uint64) {
-	if inst := instanceOf(ctx); inst != nil && inst.timedOut.Load() {
-		panic(errStopped)
+	if inst := instanceOf(ctx); inst != nil {
+		inst.checkStopped()
 	}
 	stack[0] = interrupt.Budget
 }

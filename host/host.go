@@ -160,8 +160,12 @@ func (h *Host) Load(ctx context.Context, module []byte, limits Limits) (*Actor, 
 	// by the bytes, and re-signing (a new revision, new capabilities) must
 	// not compile the same code again.
 	code, err := signing.StripCustom(module, signing.SectionName)
-	if err == nil && h.watchdog != nil {
-		code, err = interrupt.Instrument(code)
+	if err == nil {
+		if h.watchdog != nil {
+			code, err = interrupt.Instrument(code)
+		} else {
+			err = interrupt.Check(code) // the bounds, without the checks
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("host: load %s: %w", claims.Name, err)

@@ -107,6 +107,8 @@ func TestMisbehavingGuests(t *testing.T) {
 		{"call tree", "host/testdata/calltree.wat", host.Limits{Timeout: 200 * time.Millisecond}, strings.Repeat("x", 40), host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
 		{"fill", "host/testdata/fill.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
 		{"sleep", "host/testdata/sleep.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
+		// the work is in the host function, which checks the stop itself
+		{"random", "host/testdata/random.wat", host.Limits{Timeout: 200 * time.Millisecond}, "", host.ErrDeadline, spore.CodeTimeout, "deadline exceeded"},
 		{"trap", "host/testdata/trap.wat", host.Limits{}, "", host.ErrTrap, spore.CodeActorFailed, "unreachable"},
 		{"grow", "host/testdata/grow.wat", host.Limits{MemoryLimit: 4 << 20}, "", host.ErrOutOfMemory, spore.CodeActorFailed, "limit of 4 MiB"},
 		{"bad response pointer", "host/testdata/badptr.wat", host.Limits{}, "", host.ErrBadPointer, spore.CodeActorFailed, "__guest_response"},

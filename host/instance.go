@@ -110,8 +110,8 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 	inst := &instance{actor: a, stop: make(chan struct{})}
 	inst.cc.inst = inst
 	inst.cc.Context = context.WithoutCancel(ctx)
-	out := &guestWriter{log: a.host.log, actor: a, stream: "stdout"}
-	errw := &guestWriter{log: a.host.log, actor: a, stream: "stderr"}
+	out := &guestWriter{log: a.host.log, actor: a, inst: inst, stream: "stdout"}
+	errw := &guestWriter{log: a.host.log, actor: a, inst: inst, stream: "stderr"}
 	inst.outputs = [2]*guestWriter{out, errw}
 	// Real clocks and a real random source: wazero's defaults are fake
 	// (deterministic) ones, which would make a guest's crypto/rand
@@ -121,7 +121,7 @@ func newInstance(ctx context.Context, a *Actor) (*instance, error) {
 		WithArgs(a.claims.Name).
 		WithStdout(out).
 		WithStderr(errw).
-		WithRandSource(rand.Reader).
+		WithRandSource(stoppableReader{inst}).
 		WithSysWalltime().
 		WithSysNanotime().
 		WithNanosleep(inst.sleep).
@@ -229,6 +229,15 @@ func (inst *instance) sleep(ns int64) {
 	case <-t.C:
 	case <-inst.stop:
 	}
+}
+
+// stoppableReader is the guest's random source (WASI random_get), which
+// unwinds the guest once its instance is stopped.
+type stoppableReader struct{ inst *instance }
+
+func (r stoppableReader) Read(p []byte) (int, error) {
+	r.inst.checkStopped()
+	return rand.Read(p)
 }
 
 // MinInitTimeout is the least time an instance's start function
@@ -341,6 +350,7 @@ func (inst *instance) close() {
 type guestWriter struct {
 	log    *slog.Logger
 	actor  *Actor
+	inst   *instance // stopped, it unwinds the guest writing
 	stream string
 	buf    []byte
 	// first is the first line written since the last reset: on stderr,
@@ -351,6 +361,7 @@ type guestWriter struct {
 const maxLine = 16 << 10
 
 func (w *guestWriter) Write(p []byte) (int, error) {
+	w.inst.checkStopped()
 	w.buf = append(w.buf, p...)
 	for {
 		i := bytes.IndexByte(w.buf, '\n')

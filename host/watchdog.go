@@ -90,7 +90,8 @@ func (w *watchdog) remove(inst *instance) {
 	w.mu.Unlock()
 }
 
-// close stops the watchdog; it is safe to call twice.
+// close stops the watchdog; it is safe to call twice. Guests still
+// running are stopped first: nothing would stop them afterwards.
 func (w *watchdog) close() {
 	select {
 	case <-w.stop:
@@ -98,4 +99,12 @@ func (w *watchdog) close() {
 		close(w.stop)
 	}
 	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for inst := range w.insts {
+		if d := inst.deadlineNs.Load(); d != 0 && inst.deadlineNs.CompareAndSwap(d, 0) {
+			inst.canceled.Store(true)
+			inst.expire()
+		}
+	}
 }

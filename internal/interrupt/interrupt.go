@@ -61,8 +61,19 @@ const (
 	Budget = 100_000
 )
 
-// MaxTableElements bounds a table's size: 8 bytes an element, outside the
-// linear memory the host caps. Go's runtime declares about 6,000.
+// MaxLocals bounds a function's locals, which wazero allocates as declared.
+const MaxLocals = 50_000
+
+// Check runs Instrument's checks without keeping its output: for a host
+// that runs modules as they are (without deadlines), the bounds still hold.
+func Check(module []byte) error {
+	_, err := Instrument(module)
+	return err
+}
+
+// MaxTableElements bounds the elements of a module's tables together: 8
+// bytes each, outside the linear memory the host caps. Go's runtime
+// declares about 6,000.
 const MaxTableElements = 1 << 20
 
 // ErrUnsupported means the module uses an instruction or a section form
@@ -120,7 +131,7 @@ func Instrument(module []byte) ([]byte, error) {
 				return nil, fmt.Errorf("interrupt: section %d: %w", s.ID, err)
 			}
 			out = appendSection(out, s.ID, b)
-		case 7, 8, 9, 10:
+		case 7, 8, 9, 10, 11:
 			b, err := rw.rewrite(s.ID, body)
 			if err != nil {
 				return nil, fmt.Errorf("interrupt: section %d: %w", s.ID, err)
@@ -137,6 +148,7 @@ func Instrument(module []byte) ([]byte, error) {
 // moduleCounts are the counts Instrument needs before it writes anything.
 type moduleCounts struct {
 	types, funcImports, globalImports, globals uint32
+	tableElements                              uint64
 	present                                    [256]bool
 }
 
@@ -150,7 +162,33 @@ func (m *moduleCounts) count(id byte, body []byte) error {
 	r := &reader{b: body}
 	switch id {
 	case 1:
+		// Every count is checked against the bytes that hold its entries:
+		// wazero sizes its tables by the declared count before reading
+		// them, and a count of 2^32 in a 15-byte module ran the host out
+		// of memory.
 		m.types = r.u32()
+		for n := m.types; n > 0 && r.err == nil; n-- {
+			if form := r.u8(); form != 0x60 && r.err == nil {
+				r.fail("%w: type form 0x%02x", ErrUnsupported, form)
+			}
+			for range 2 { // parameters, results
+				for k := r.u32(); k > 0 && r.err == nil; k-- {
+					r.valueType()
+				}
+			}
+		}
+	case 3:
+		for n := r.u32(); n > 0 && r.err == nil; n-- {
+			r.u32()
+		}
+	case 5:
+		for n := r.u32(); n > 0 && r.err == nil; n-- {
+			r.limits()
+		}
+	case 12:
+		if n := r.u32(); r.err == nil && n > 1<<20 {
+			r.fail("%w: a data count of %d", errMalformed, n)
+		}
 	case 6:
 		m.globals = r.u32()
 	case 4:
@@ -163,8 +201,9 @@ func (m *moduleCounts) count(id byte, body []byte) error {
 				r.fail("%w: a table with an initializer", ErrUnsupported)
 			}
 			r.refType()
-			if initial := r.limits(); initial > MaxTableElements {
-				r.fail("%w: a table of %d elements; the limit is %d", ErrUnsupported, initial, MaxTableElements)
+			m.tableElements += uint64(r.limits())
+			if m.tableElements > MaxTableElements {
+				r.fail("%w: tables of %d elements in all; the limit is %d", ErrUnsupported, m.tableElements, MaxTableElements)
 			}
 		}
 	case 2:
@@ -306,6 +345,20 @@ func (rw *rewriter) rewrite(id byte, body []byte) ([]byte, error) {
 		}
 	case 10: // code
 		return rw.code(body)
+	case 11: // data: nothing to rewrite, but every length is checked
+		for n := e.r.u32(); n > 0 && e.r.err == nil; n-- {
+			switch flags := e.r.u32(); flags {
+			case 0:
+				rw.expr(e)
+			case 1:
+			case 2:
+				e.r.u32()
+				rw.expr(e)
+			default:
+				e.r.fail("%w: data segment flags %d", ErrUnsupported, flags)
+			}
+			e.r.name() // the bytes, length-prefixed as a name is
+		}
 	}
 	if e.r.err == nil && e.r.pos != len(body) {
 		e.r.fail("%w: %d bytes after the last entry", errMalformed, len(body)-e.r.pos)
@@ -371,9 +424,13 @@ func (rw *rewriter) code(body []byte) ([]byte, error) {
 			break
 		}
 		f := &editor{r: reader{b: body[r.pos : r.pos+int(size)]}}
+		total := uint64(0)
 		for locals := f.r.u32(); locals > 0 && f.r.err == nil; locals-- {
-			f.r.u32()
+			total += uint64(f.r.u32())
 			f.r.valueType()
+		}
+		if total > MaxLocals && f.r.err == nil {
+			f.r.fail("%w: %d locals; the limit is %d", ErrUnsupported, total, MaxLocals)
 		}
 		// The entry check: a call graph without loops (a tree of calls)
 		// can run for as long as it is wide.
@@ -438,6 +495,9 @@ func (rw *rewriter) body(e *editor, entry int) {
 				return
 			}
 			blocks = blocks[:len(blocks)-1]
+			if !b.loop { // a block's or an if's bulk runs once per turn of what holds it
+				blocks[len(blocks)-1].bulk += b.bulk
+			}
 		case op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b || op == 0xd1 || (op >= 0x45 && op <= 0xc4):
 			// no immediates: unreachable, nop, else, return, drop, select,
 			// ref.is_null, the numeric instructions

@@ -244,6 +244,13 @@ func TestNoEscape(t *testing.T) {
 		{"a tree of calls", testkit.WAT(t, "internal/interrupt/testdata/fanout.wat"), 30, false},
 		// every turn fills 16 MiB: a few turns are a budget
 		{"memory.fill every turn", testkit.WAT(t, "internal/interrupt/testdata/fill.wat"), 1e9, false},
+		// the same fill inside a block inside the loop
+		{"memory.fill in a block", testkit.WAT(t, "internal/interrupt/testdata/fillblock.wat"), 1e9, false},
+		// 0x63 padded to two bytes (e3 7f) is still a reference block type
+		{"padded GC reference block type", spinModule(18, []byte{0x00,
+			0x02, 0xe3, 0x7f, 0x02, 0x01, 0x02, 0xe3, 0x7f, 0x11,
+			0x03, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x22, 0x00, 0x0d, 0x00, 0x0b,
+			0x00, 0x0b, 0x00, 0x0b, 0x1a, 0x41, 0x01, 0x0b}), 1e9, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out, err := interrupt.Instrument(tt.module)
@@ -350,6 +357,30 @@ func TestRefusesUnboundedTables(t *testing.T) {
 		_, err := interrupt.Instrument(testkit.WAT(t, "internal/interrupt/testdata/"+file))
 		if !errors.Is(err, interrupt.ErrUnsupported) {
 			t.Errorf("%s: err = %v, want %v", file, err, interrupt.ErrUnsupported)
+		}
+	}
+}
+
+// TestRefusesHugeCounts: wazero sizes its tables by a section's declared
+// count before reading the entries, so a count the bytes cannot hold is
+// refused (2^32 functions in a 15-byte module ran the host out of memory).
+func TestRefusesHugeCounts(t *testing.T) {
+	header := []byte("\x00asm\x01\x00\x00\x00")
+	for _, tt := range []struct {
+		name    string
+		section []byte
+	}{
+		{"functions", []byte{0x03, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"data segments", []byte{0x0b, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"types", []byte{0x01, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"memories", []byte{0x05, 0x05, 0xff, 0xff, 0xff, 0xff, 0x0f}},
+		{"locals", []byte{
+			0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: func [] -> []
+			0x03, 0x02, 0x01, 0x00,
+			0x0a, 0x0a, 0x01, 0x08, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b}},
+	} {
+		if _, err := interrupt.Instrument(append(header[:8:8], tt.section...)); err == nil {
+			t.Errorf("%s: a count of 2^32 was accepted", tt.name)
 		}
 	}
 }

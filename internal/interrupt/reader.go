@@ -86,11 +86,31 @@ func (r *reader) limits() (initial uint32) {
 // proposal (0x63, 0x64, then a heap type), which wazero parses even with
 // the proposal off, are refused: the walk must read what wazero reads.
 func (r *reader) blockType() {
-	if r.pos < len(r.b) && (r.b[r.pos] == 0x63 || r.b[r.pos] == 0x64) {
-		r.fail("%w: a reference block type (GC proposal)", ErrUnsupported)
+	start := r.pos
+	r.skipLEB(5)
+	if r.err != nil {
 		return
 	}
-	r.skipLEB(5)
+	// Decode the s33 as wazero does (leb128.DecodeInt33AsInt64): a padded
+	// encoding of -29 (0x63) or -28 (0x64), such as e3 7f, is followed by a
+	// heap type too.
+	var v int64
+	shift := 0
+	for _, c := range r.b[start:r.pos] {
+		v |= int64(c&0x7f) << shift
+		shift += 7
+	}
+	if shift < 33 && r.b[r.pos-1]&0x40 != 0 {
+		v |= 8589934591 << shift
+	}
+	v &= 8589934591
+	if v&(1<<32) != 0 {
+		v -= 1 << 33
+	}
+	if v == -29 || v == -28 {
+		r.pos = start
+		r.fail("%w: a reference block type (GC proposal)", ErrUnsupported)
+	}
 }
 
 // valueType reads a value type: i32, i64, f32, f64, v128, funcref,
