@@ -18,8 +18,8 @@
 // a branch; a yield is one Go call per Budget, which is also where the Go
 // scheduler can preempt the goroutine running the guest (native code cannot
 // be preempted otherwise). A loop turn is charged by the size of its body
-// and the bulk memory and table instructions in it (see weight), a call by
-// the size of the function, so the time between checks is bounded: without
+// (see weight), a call by the size of the function, a bulk memory or table
+// instruction by its length as it runs (see chargeBulk), so the time between checks is bounded: without
 // loops and calls, Wasm code runs straight through, once. Tail calls, which
 // would loop without either, are refused, as the host does not enable them.
 //
@@ -95,7 +95,8 @@ func Instrument(module []byte) ([]byte, error) {
 			return nil, fmt.Errorf("interrupt: section %d: %w", s.ID, err)
 		}
 	}
-	rw := &rewriter{imports: m.funcImports, yieldType: m.types, budgetGlobal: m.globalImports + m.globals}
+	rw := &rewriter{imports: m.funcImports, yieldType: m.types, budgetGlobal: m.globalImports + m.globals,
+		typeParams: m.typeParams, funcTypes: m.funcTypes, scratch: -1}
 	out := make([]byte, 0, len(module)+len(module)/8+64)
 	out = append(out, module[:8]...)
 	added := map[byte]bool{}
@@ -148,6 +149,8 @@ func Instrument(module []byte) ([]byte, error) {
 // moduleCounts are the counts Instrument needs before it writes anything.
 type moduleCounts struct {
 	types, funcImports, globalImports, globals uint32
+	typeParams                                 []uint32 // by type index
+	funcTypes                                  []uint32 // by defined function
 	tableElements                              uint64
 	present                                    [256]bool
 }
@@ -171,15 +174,19 @@ func (m *moduleCounts) count(id byte, body []byte) error {
 			if form := r.u8(); form != 0x60 && r.err == nil {
 				r.fail("%w: type form 0x%02x", ErrUnsupported, form)
 			}
-			for range 2 { // parameters, results
-				for k := r.u32(); k > 0 && r.err == nil; k-- {
+			for i := range 2 { // parameters, results
+				k := r.u32()
+				if i == 0 {
+					m.typeParams = append(m.typeParams, k)
+				}
+				for ; k > 0 && r.err == nil; k-- {
 					r.valueType()
 				}
 			}
 		}
 	case 3:
 		for n := r.u32(); n > 0 && r.err == nil; n-- {
-			r.u32()
+			m.funcTypes = append(m.funcTypes, r.u32())
 		}
 	case 5:
 		for n := r.u32(); n > 0 && r.err == nil; n-- {
@@ -260,6 +267,12 @@ type rewriter struct {
 	imports      uint32 // function imports of the original module
 	yieldType    uint32 // index of the [] -> [i32] type added
 	budgetGlobal uint32 // index of the budget global added
+	typeParams   []uint32
+	funcTypes    []uint32
+	// scratch is the i32 local added to the function being walked, which
+	// holds a bulk instruction's length while it is charged; -1 outside
+	// function bodies.
+	scratch int64
 }
 
 // fn maps an original function index to the instrumented module's.
@@ -423,14 +436,29 @@ func (rw *rewriter) code(body []byte) ([]byte, error) {
 		if r.err != nil {
 			break
 		}
+		if uint64(i) >= uint64(len(rw.funcTypes)) || uint64(rw.funcTypes[i]) >= uint64(len(rw.typeParams)) {
+			r.fail("%w: function body %d has no declared type", errMalformed, i)
+			break
+		}
 		f := &editor{r: reader{b: body[r.pos : r.pos+int(size)]}}
+		entries := f.r.u32()
+		countEnd := f.r.pos
 		total := uint64(0)
-		for locals := f.r.u32(); locals > 0 && f.r.err == nil; locals-- {
+		for k := entries; k > 0 && f.r.err == nil; k-- {
 			total += uint64(f.r.u32())
 			f.r.valueType()
 		}
 		if total > MaxLocals && f.r.err == nil {
 			f.r.fail("%w: %d locals; the limit is %d", ErrUnsupported, total, MaxLocals)
+		}
+		if f.r.err == nil {
+			// One more local, an i32 after the others: the scratch that
+			// bulk instructions' charges use.
+			f.out = wasmbin.AppendU32(f.out, entries+1)
+			f.mark = countEnd
+			f.flush()
+			f.out = append(f.out, 0x01, 0x7f)
+			rw.scratch = int64(uint64(rw.typeParams[rw.funcTypes[i]]) + total)
 		}
 		// The entry check: a call graph without loops (a tree of calls)
 		// can run for as long as it is wide.
@@ -438,6 +466,7 @@ func (rw *rewriter) code(body []byte) ([]byte, error) {
 		entry := len(f.out) + checkCostAt
 		f.out = rw.appendCheck(f.out)
 		rw.body(f, entry)
+		rw.scratch = -1
 		if f.r.err == nil && f.r.pos != len(f.r.b) {
 			f.r.fail("%w: %d bytes after the body's end", errMalformed, len(f.r.b)-f.r.pos)
 		}
@@ -472,7 +501,6 @@ func (rw *rewriter) body(e *editor, entry int) {
 		loop  bool
 		start int // input position after the loop's block type
 		patch int // output position of the check's cost
-		bulk  int // bulk memory and table instructions directly inside
 	}
 	blocks := []block{{start: r.pos, patch: entry}}
 	for r.err == nil {
@@ -489,15 +517,12 @@ func (rw *rewriter) body(e *editor, entry int) {
 		case op == 0x0b: // end
 			b := blocks[len(blocks)-1]
 			if b.loop || (len(blocks) == 1 && b.patch >= 0) {
-				patchCost(e.out[b.patch:], weight(r.pos-b.start, b.bulk))
+				patchCost(e.out[b.patch:], weight(r.pos-b.start))
 			}
 			if len(blocks) == 1 {
 				return
 			}
 			blocks = blocks[:len(blocks)-1]
-			if !b.loop { // a block's or an if's bulk runs once per turn of what holds it
-				blocks[len(blocks)-1].bulk += b.bulk
-			}
 		case op <= 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b || op == 0xd1 || (op >= 0x45 && op <= 0xc4):
 			// no immediates: unreachable, nop, else, return, drop, select,
 			// ref.is_null, the numeric instructions
@@ -534,9 +559,10 @@ func (rw *rewriter) body(e *editor, entry int) {
 		case op == 0xd0: // ref.null
 			r.refType()
 		case op == 0xfc:
+			start := r.pos - 1
 			switch r.miscOp() {
 			case miscBulk:
-				blocks[len(blocks)-1].bulk++
+				rw.chargeBulk(e, start)
 			case miscTableGrow:
 				r.fail("%w: table.grow (a table's memory is not counted against the actor's limit)", ErrUnsupported)
 			}
@@ -551,17 +577,34 @@ func (rw *rewriter) body(e *editor, entry int) {
 
 // weight is what one pass through a loop's body (or one call of a
 // function) takes from the budget: one unit, plus one per 256 bytes of
-// code, so that a long body cannot run for long between checks, plus a
-// large charge per bulk instruction (memory.fill and its kind run for as
-// long as their length), never more than a whole Budget.
-func weight(bodyBytes, bulk int) int32 {
-	w := 1 + min(bodyBytes>>8, 4095) + bulk*bulkWeight
-	return int32(min(w, Budget))
+// code, so that a long body cannot run for long between checks, never more
+// than a whole Budget. Bulk instructions are charged as they run (see
+// chargeBulk).
+func weight(bodyBytes int) int32 {
+	return int32(min(1+min(bodyBytes>>8, 4095), Budget))
 }
 
-// bulkWeight charges a bulk memory or table instruction: a few of them
-// spend a whole budget, whatever their length.
-const bulkWeight = Budget / 8
+// chargeBulk puts, before the bulk instruction at start, code that takes
+// its length (the operand on top of the stack) from the budget, a unit per
+// KiB: memory.fill and its kind run for as long as that says, and the next
+// check yields once it is spent.
+//
+//	local.tee $scratch; global.get $budget; local.get $scratch
+//	i32.const 10; i32.shr_u; i32.sub; global.set $budget
+func (rw *rewriter) chargeBulk(e *editor, start int) {
+	if rw.scratch < 0 {
+		e.r.fail("%w: a bulk instruction outside a function body", ErrUnsupported)
+		return
+	}
+	l, g := uint32(rw.scratch), rw.budgetGlobal
+	e.out = append(e.out, e.r.b[e.mark:start]...)
+	e.out = wasmbin.AppendU32(append(e.out, 0x22), l)
+	e.out = wasmbin.AppendU32(append(e.out, 0x23), g)
+	e.out = wasmbin.AppendU32(append(e.out, 0x20), l)
+	e.out = append(e.out, 0x41, 0x0a, 0x76, 0x6b, 0x24)
+	e.out = wasmbin.AppendU32(e.out, g)
+	e.mark = start
+}
 
 // checkCostAt is where the cost sits in appendCheck's sequence: after
 // global.get and its 5-byte index.
