@@ -198,7 +198,7 @@ on every host that runs it (N on each). N = 0 stops it there.`,
 		RunE: func(cmd *cobra.Command, a []string) error {
 			n, err := strconv.Atoi(a[1])
 			if err != nil || n < 0 {
-				return usageError{cmd.CommandPath(), fmt.Errorf("N %q: want a count, 0 or more", a[1])}
+				return usageError{cmd.CommandPath(), fmt.Errorf("instance count %q: want 0 or more", a[1])}
 			}
 			return lf.withClient(cmd, false, func(c *lattice.Client) error {
 				ctx := cmd.Context()

@@ -161,15 +161,6 @@ func parsePairs(what string, in []string, keysOnly bool) (map[string]string, err
 	return out, nil
 }
 
-// resolveHost turns --host (an id or the start of one) into a host id; ""
-// stays "".
-func resolveHost(ctx context.Context, c *lattice.Client, ref string) (string, error) {
-	if ref == "" {
-		return "", nil
-	}
-	return c.ResolveHost(ctx, ref)
-}
-
 // short cuts a long key (host or actor id) for tables; commands accept any
 // unique prefix of a host id.
 func short(id string) string {

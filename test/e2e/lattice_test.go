@@ -271,7 +271,7 @@ func TestLeafKeepsServing(t *testing.T) {
 	}
 
 	// The hub comes back on the same ports and data; the leaf rejoins.
-	hub = startHost(t, "hub again", t.TempDir(), hubArgs...)
+	startHost(t, "hub again", t.TempDir(), hubArgs...)
 	testkit.CheckFor(t, 20*time.Second, 250*time.Millisecond, func() error {
 		if ids := c.hostIDs(t); len(ids) != 2 {
 			return fmt.Errorf("host ls at the hub: %v, waiting for the leaf", ids)
