@@ -324,7 +324,7 @@ func TestCommandErrors(t *testing.T) {
 		{"zero instances", []string{"actor", "start", "echo:r1", "--instances", "0"}, true, "--instances 0"},
 		{"host and constraint", []string{"actor", "start", "echo:r1", "--host", "N", "--constraint", "a=b"}, true, "give one"},
 		{"bad constraint", []string{"actor", "start", "echo:r1", "--constraint", "zone"}, true, "want key=value"},
-		{"bad scale", []string{"actor", "scale", "echo", "many"}, true, `N "many"`},
+		{"bad scale", []string{"actor", "scale", "echo", "many"}, true, `instance count "many"`},
 		{"unknown actor", []string{"actor", "stop", "nobody"}, false, `no actor named "nobody"`},
 		{"unknown host", []string{"host", "stop", "NZZZ"}, false, `no host "NZZZ"`},
 		{"call without operation", []string{"call", "echo"}, true, "wrong number of arguments"},
