@@ -63,10 +63,7 @@ func (w *watchdog) run() {
 					}
 					canceled = errors.Is(caller.Err(), context.Canceled)
 				}
-				if inst.deadlineNs.CompareAndSwap(d, 0) {
-					if canceled {
-						inst.canceled.Store(true)
-					}
+				if inst.take(d, canceled) {
 					expired = append(expired, inst)
 				}
 			}
@@ -90,6 +87,19 @@ func (w *watchdog) remove(inst *instance) {
 	w.mu.Unlock()
 }
 
+// take claims an instance's running call, whose deadline is d, for
+// stopping; canceled says the caller gave up rather than the deadline
+// passing. Only the one that swaps the deadline to 0 stops the call, once.
+func (inst *instance) take(d int64, canceled bool) bool {
+	if !inst.deadlineNs.CompareAndSwap(d, 0) {
+		return false
+	}
+	if canceled {
+		inst.canceled.Store(true)
+	}
+	return true
+}
+
 // close stops the watchdog; it is safe to call twice. Guests still
 // running are stopped first: nothing would stop them afterwards.
 func (w *watchdog) close() {
@@ -102,8 +112,7 @@ func (w *watchdog) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for inst := range w.insts {
-		if d := inst.deadlineNs.Load(); d != 0 && inst.deadlineNs.CompareAndSwap(d, 0) {
-			inst.canceled.Store(true)
+		if d := inst.deadlineNs.Load(); d != 0 && inst.take(d, true) {
 			inst.expire()
 		}
 	}
