@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"strconv"
 	"sync"
 	"time"
 
@@ -40,6 +39,8 @@ type Invocation struct {
 	Deadline int64  `msgpack:"deadline,omitempty"`
 	Issuer   string `msgpack:"issuer"` // cluster public key
 	Token    []byte `msgpack:"token"`
+
+	token [TokenSize]byte // what Sign's Token points into
 }
 
 // Result answers an invocation.
@@ -60,13 +61,14 @@ var (
 	ErrEnvelope = errors.New("malformed invocation")
 )
 
-// Fields is what the token covers: every field but the token, each
-// length-prefixed, so no two different invocations give the same bytes.
-// docs/protocol.md spells the layout out for other implementations.
+// Fields is what the token covers: every field but the issuer and the
+// token, each length-prefixed, so no two different invocations give the
+// same bytes. docs/protocol.md spells the layout out for other
+// implementations.
 func (inv *Invocation) Fields() []byte { return inv.appendFields(nil) }
 
 func (inv *Invocation) appendFields(b []byte) []byte {
-	for _, s := range []string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob, inv.Issuer} {
+	for _, s := range [...]string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob} {
 		b = appendField(b, s)
 	}
 	b = appendField(b, inv.Payload)
@@ -82,15 +84,12 @@ func (inv *Invocation) appendFields(b []byte) []byte {
 }
 
 func appendField[T string | []byte](b []byte, v T) []byte {
-	b = binary.BigEndian.AppendUint64(b, uint64(len(v)))
+	b = binary.AppendUvarint(b, uint64(len(v)))
 	return append(b, v...)
 }
 
 func appendSortedMap(b []byte, m map[string]string) []byte {
-	b = appendField(b, strconv.Itoa(len(m)))
-	if len(m) == 0 {
-		return b
-	}
+	b = binary.AppendUvarint(b, uint64(len(m)))
 	for _, k := range sortedKeys(m) {
 		b = appendField(b, k)
 		b = appendField(b, m[k])
@@ -147,7 +146,7 @@ func NewClusterKey(kp nkeys.KeyPair) (*ClusterKey, error) {
 
 // tokenKeyLabel prefixes the seed in the token key's derivation; its
 // version changes whenever the token's construction does.
-const tokenKeyLabel = "spore/invocation-token/v2\x00"
+const tokenKeyLabel = "spore/invocation-token/v3\x00"
 
 // token computes the invocation's token into a scratch, which the caller
 // puts back in the pool.
@@ -167,7 +166,7 @@ func (k *ClusterKey) token(inv *Invocation) *tokenScratch {
 func (k *ClusterKey) Sign(inv *Invocation) {
 	inv.Issuer = k.Public
 	sc := k.token(inv)
-	inv.Token = append(make([]byte, 0, len(sc.out)), sc.out[:]...)
+	inv.Token = append(inv.token[:0], sc.out[:]...)
 	k.scratch.Put(sc)
 }
 

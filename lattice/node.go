@@ -228,7 +228,7 @@ func (n *Node) connect(ctx context.Context) error {
 		url = s.ClientURL()
 		// The host's own connections to its embedded server skip the
 		// loopback socket: a pipe in the process, no system calls.
-		inProcess = append(inProcess, nats.InProcessServer(s.Server))
+		inProcess = append(inProcess, nats.InProcessServer(writeBehindServer{s.Server}))
 	}
 	nc, err := nats.Connect(url, append(inProcess,
 		nats.Name("spore host "+n.id),
