@@ -35,6 +35,7 @@ type instance struct {
 	deadlineNs atomic.Int64
 	timeout    time.Duration // of the running call, for errors
 	watched    bool
+	watchIndex int // in the watchdog's list
 	timedOut   atomic.Bool
 	canceled   atomic.Bool // the caller gave up, rather than the deadline passing
 	// caller is the running call's context, which the watchdog checks for

@@ -18,7 +18,7 @@ type watchdog struct {
 	now  atomic.Int64 // Unix nanoseconds, at most one tick old
 
 	mu    sync.Mutex
-	insts map[*instance]struct{}
+	insts []*instance // each at its watchIndex: a tick walks a slice, not a map
 
 	stop chan struct{}
 	done chan struct{}
@@ -28,7 +28,7 @@ type watchdog struct {
 const watchdogTick = 5 * time.Millisecond
 
 func newWatchdog(tick time.Duration) *watchdog {
-	w := &watchdog{tick: tick, insts: map[*instance]struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &watchdog{tick: tick, stop: make(chan struct{}), done: make(chan struct{})}
 	w.now.Store(time.Now().UnixNano())
 	go w.run()
 	return w
@@ -48,7 +48,7 @@ func (w *watchdog) run() {
 			w.now.Store(n)
 			expired = expired[:0]
 			w.mu.Lock()
-			for inst := range w.insts {
+			for _, inst := range w.insts {
 				d := inst.deadlineNs.Load()
 				if d == 0 {
 					continue
@@ -77,14 +77,25 @@ func (w *watchdog) run() {
 
 func (w *watchdog) add(inst *instance) {
 	w.mu.Lock()
-	w.insts[inst] = struct{}{}
+	inst.watchIndex = len(w.insts)
+	w.insts = append(w.insts, inst)
 	w.mu.Unlock()
 }
 
+// remove drops an instance that add added; a second remove does nothing.
 func (w *watchdog) remove(inst *instance) {
 	w.mu.Lock()
-	delete(w.insts, inst)
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	if i := inst.watchIndex; i < 0 || i >= len(w.insts) || w.insts[i] != inst {
+		return
+	}
+	last := len(w.insts) - 1
+	moved := w.insts[last]
+	w.insts[inst.watchIndex] = moved
+	moved.watchIndex = inst.watchIndex
+	w.insts[last] = nil
+	w.insts = w.insts[:last]
+	inst.watchIndex = -1
 }
 
 // take claims an instance's running call, whose deadline is d, for
@@ -111,7 +122,7 @@ func (w *watchdog) close() {
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for inst := range w.insts {
+	for _, inst := range w.insts {
 		if d := inst.deadlineNs.Load(); d != 0 && inst.take(d, true) {
 			inst.expire()
 		}
