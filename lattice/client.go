@@ -21,10 +21,15 @@ import (
 type Client struct {
 	nc      *nats.Conn
 	ownConn bool
-	subj    Subjects
-	state   *State
-	key     *ClusterKey
-	names   sync.Map // actor name or alias -> id, filled by Call
+	rep     *replies // results of Call; made on first use, or the node's
+	repOnce sync.Once
+	repErr  error
+	// sharedRep says rep is its node's, which closing the client leaves.
+	sharedRep bool
+	subj      Subjects
+	state     *State
+	key       *ClusterKey
+	names     sync.Map // actor name or alias -> id, filled by Call
 	// Wait bounds how long scatter requests (ping, auction) collect
 	// answers; they return sooner once every live host has answered.
 	Wait time.Duration
@@ -85,6 +90,11 @@ func NewClient(ctx context.Context, nc *nats.Conn, lattice, clusterSeed string) 
 func (c *Client) Close() {
 	if c.ownConn {
 		c.nc.Close()
+		return
+	}
+	c.repOnce.Do(func() {}) // no inbox made from now on
+	if c.rep != nil && c.repErr == nil && !c.sharedRep {
+		c.rep.close()
 	}
 }
 
@@ -390,7 +400,21 @@ func (c *Client) Call(ctx context.Context, actor, op string, payload []byte) ([]
 		return nil, err
 	}
 	inv := &Invocation{Origin: "client", Target: id, Operation: op, Payload: payload}
-	return sendInvocation(ctx, c.nc, c.state, c.key, c.subj.ActorRPC(id), inv)
+	rep, err := c.replies()
+	if err != nil {
+		return nil, err
+	}
+	return sendInvocation(ctx, rep, c.state, c.key, c.subj.ActorRPC(id), inv)
+}
+
+// replies is the client's inbox for results, subscribed on first use.
+func (c *Client) replies() (*replies, error) {
+	c.repOnce.Do(func() {
+		if c.rep == nil {
+			c.rep, c.repErr = newReplies(c.nc)
+		}
+	})
+	return c.rep, c.repErr
 }
 
 func (c *Client) resolve(ctx context.Context, actor string) (string, error) {

@@ -68,9 +68,12 @@ var (
 func (inv *Invocation) Fields() []byte { return inv.appendFields(nil) }
 
 func (inv *Invocation) appendFields(b []byte) []byte {
-	for _, s := range [...]string{inv.ID, inv.Origin, inv.OriginName, inv.Target, inv.Operation, inv.Blob} {
-		b = appendField(b, s)
-	}
+	b = appendField(b, inv.ID)
+	b = appendField(b, inv.Origin)
+	b = appendField(b, inv.OriginName)
+	b = appendField(b, inv.Target)
+	b = appendField(b, inv.Operation)
+	b = appendField(b, inv.Blob)
 	b = appendField(b, inv.Payload)
 	if l := inv.Link; l != nil {
 		b = appendField(b, l.Key())
@@ -90,6 +93,9 @@ func appendField[T string | []byte](b []byte, v T) []byte {
 
 func appendSortedMap(b []byte, m map[string]string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(m)))
+	if len(m) == 0 {
+		return b
+	}
 	for _, k := range sortedKeys(m) {
 		b = appendField(b, k)
 		b = appendField(b, m[k])

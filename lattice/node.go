@@ -65,21 +65,22 @@ const (
 // started here, and the NATS subscriptions that serve the control interface
 // and invocations. It owns its goroutines; Close stops them.
 type Node struct {
-	opts   Options
-	id     string
-	log    *slog.Logger
-	subj   Subjects
-	server *Server // nil when joined to an outside server
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	state  *State
-	key    *ClusterKey
-	host   *host.Host
-	provs  *LocalProviders
-	links  *linkCache
-	claims *claimsCache
-	apps   *AppController // nil when Options.Apps.Disabled
-	start  time.Time
+	opts    Options
+	id      string
+	log     *slog.Logger
+	subj    Subjects
+	server  *Server // nil when joined to an outside server
+	nc      *nats.Conn
+	replies *replies // results of the invocations it sends
+	js      jetstream.JetStream
+	state   *State
+	key     *ClusterKey
+	host    *host.Host
+	provs   *LocalProviders
+	links   *linkCache
+	claims  *claimsCache
+	apps    *AppController // nil when Options.Apps.Disabled
+	start   time.Time
 	// registry records the providers running here (see provider_runners.go).
 	registry jetstream.KeyValue
 	// hostRegistry records this host while it answers (host_registry.go).
@@ -188,6 +189,10 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		n.Close(ctx)
 		return nil, err
 	}
+	if n.replies, err = newReplies(n.nc); err != nil {
+		n.Close(ctx)
+		return nil, fmt.Errorf("lattice: inbox for results: %w", err)
+	}
 	n.startWorkers()
 	if err := n.serveControl(); err != nil {
 		n.Close(ctx)
@@ -201,7 +206,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 		if ao.Log == nil {
 			ao.Log = n.log
 		}
-		c := &Client{nc: n.nc, subj: n.subj, state: n.state, key: n.key, Wait: time.Second}
+		c := &Client{nc: n.nc, rep: n.replies, sharedRep: true, subj: n.subj, state: n.state, key: n.key, Wait: time.Second}
 		if n.apps, err = StartAppController(c, n.id, ao); err != nil {
 			n.Close(ctx)
 			return nil, err

@@ -46,6 +46,7 @@ type ProviderProcess struct {
 	log      *slog.Logger
 	subj     Subjects
 	nc       *nats.Conn
+	replies  *replies // results of the invocations it sends
 	state    *State
 	key      *ClusterKey
 	registry jetstream.KeyValue
@@ -105,6 +106,9 @@ func (pp *ProviderProcess) start(ctx context.Context) error {
 		return spore.Errorf(spore.CodeUnavailable, "lattice: connect %s: %v (is a host up? start one with 'spore up')", o.NATSURL, err)
 	}
 	pp.nc = nc
+	if pp.replies, err = newReplies(nc); err != nil {
+		return fmt.Errorf("lattice: inbox for results: %w", err)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("lattice: jetstream: %w", err)
@@ -190,7 +194,7 @@ func (pp *ProviderProcess) env() providers.Env {
 	return providers.Env{
 		Log: pp.opts.Log.With("provider", name), NATS: pp.nc, Lattice: pp.opts.Lattice,
 		Invoke: func(ctx context.Context, actorID, op string, payload []byte) ([]byte, error) {
-			return sendInvocation(ctx, pp.nc, pp.state, pp.key, pp.subj.ActorRPC(actorID), &Invocation{
+			return sendInvocation(ctx, pp.replies, pp.state, pp.key, pp.subj.ActorRPC(actorID), &Invocation{
 				Origin: providerOrigin(name, pp.id), Target: actorID, Operation: op, Payload: payload,
 				Link: deliveryLink(actorID, contract, name),
 			})

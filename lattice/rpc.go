@@ -83,7 +83,7 @@ func (n *Node) InvokeActor(ctx context.Context, actorID, op string, payload []by
 
 // invoke sends a signed invocation and waits for its result.
 func (n *Node) invoke(ctx context.Context, subject string, inv *Invocation) ([]byte, error) {
-	return sendInvocation(ctx, n.nc, n.state, n.key, subject, inv)
+	return sendInvocation(ctx, n.replies, n.state, n.key, subject, inv)
 }
 
 // ids hands out invocation ids from NUID generators, one per concurrent
@@ -99,7 +99,8 @@ func nextID() string {
 
 // sendInvocation is the caller's half of the RPC, shared by hosts and the
 // CLI client.
-func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterKey, subject string, inv *Invocation) ([]byte, error) {
+func sendInvocation(ctx context.Context, rep *replies, st *State, key *ClusterKey, subject string, inv *Invocation) ([]byte, error) {
+	nc := rep.nc
 	if _, ok := ctx.Deadline(); !ok {
 		dctx := host.NewDeadlineContext(ctx, time.Now().Add(DefaultCallTimeout))
 		defer dctx.Cancel()
@@ -122,13 +123,10 @@ func sendInvocation(ctx context.Context, nc *nats.Conn, st *State, key *ClusterK
 		msg *nats.Msg
 		err error
 	)
-	if dl, ok := host.DeadlineOnly(ctx); ok {
-		// Nothing but the deadline can end this call: a pooled timer
-		// waits for it, and the context's own timer is never made.
-		msg, err = nc.Request(subject, data, time.Until(dl))
-	} else {
-		msg, err = nc.RequestWithContext(ctx, subject, data)
-	}
+	// When nothing but the deadline can end this call, a pooled timer
+	// waits for it, and the context's own timer is never made.
+	dl, only := host.DeadlineOnly(ctx)
+	msg, err = rep.request(ctx, subject, data, dl, only)
 	*buf = data
 	putBuf(buf)
 	switch {

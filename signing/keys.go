@@ -158,7 +158,14 @@ func LoadKey(path string) (nkeys.KeyPair, error) {
 }
 
 // IsActorID reports whether s is a valid actor id: an nkeys user public key.
-func IsActorID(s string) bool { return nkeys.IsValidPublicUserKey(s) }
+func IsActorID(s string) bool {
+	// Names are checked often (every host call names its target): most
+	// are not keys, and the length and prefix say so before decoding.
+	return len(s) == publicKeyLen && s[0] == 'U' && nkeys.IsValidPublicUserKey(s)
+}
+
+// publicKeyLen is the length of an nkeys public key.
+const publicKeyLen = 56
 
 // IsIssuer reports whether s is a valid issuer: an nkeys account public key.
 func IsIssuer(s string) bool { return nkeys.IsValidPublicAccountKey(s) }
