@@ -72,15 +72,17 @@ type Node struct {
 	server  *Server // nil when joined to an outside server
 	nc      *nats.Conn
 	replies *replies // results of the invocations it sends
-	js      jetstream.JetStream
-	state   *State
-	key     *ClusterKey
-	host    *host.Host
-	provs   *LocalProviders
-	links   *linkCache
-	claims  *claimsCache
-	apps    *AppController // nil when Options.Apps.Disabled
-	start   time.Time
+	// rpcSubjects caches actorRPC's subjects, by actor id.
+	rpcSubjects sync.Map
+	js          jetstream.JetStream
+	state       *State
+	key         *ClusterKey
+	host        *host.Host
+	provs       *LocalProviders
+	links       *linkCache
+	claims      *claimsCache
+	apps        *AppController // nil when Options.Apps.Disabled
+	start       time.Time
 	// registry records the providers running here (see provider_runners.go).
 	registry jetstream.KeyValue
 	// hostRegistry records this host while it answers (host_registry.go).
@@ -332,7 +334,7 @@ func (n *Node) providerEnv(name, contract string) providers.Env {
 				}
 				return a.Invoke(ctx, op, payload)
 			}
-			return n.invoke(ctx, n.subj.ActorRPC(actorID), &Invocation{
+			return n.invoke(ctx, n.actorRPC(actorID), &Invocation{
 				Origin: providerOrigin(name, n.id), Target: actorID, Operation: op, Payload: payload,
 				Link: deliveryLink(actorID, contract, name),
 			})

@@ -18,22 +18,40 @@ import (
 // which every publish, delivery and flush of the connection also takes:
 // with 16 calls in flight they queued on it (BenchmarkRPC; see
 // RATIONALE.md, "Results come back to an inbox of the caller's"). Here a
-// call is filed in a sync.Map, and its channel is pooled.
+// call is filed in one of several maps with locks of their own, and its
+// slot (subject and channel) is reused, so a call allocates nothing.
 type replies struct {
 	nc     *nats.Conn
 	sub    *nats.Subscription
 	prefix string // the inbox, ending in "."
-	seq    atomic.Uint64
-	calls  sync.Map      // uint64 -> *waiting
-	gone   chan struct{} // closed when the subscription ends
+	slots  atomic.Uint64
+	shards [replyShards]struct {
+		sync.Mutex
+		calls map[uint64]*waiting // by slot
+	}
+	free sync.Pool     // *waiting whose answer came: their subjects are reused
+	gone chan struct{} // closed when the subscription ends
 }
 
-type waiting struct{ ch chan *nats.Msg }
+// replyShards spreads the calls over this many maps and locks.
+const replyShards = 16
 
-var waitings = sync.Pool{New: func() any { return &waiting{ch: make(chan *nats.Msg, 1)} }}
+// waiting is a call's slot in the inbox: the reply subject
+// <prefix><slot in base 36>, made once, and a channel for the answer. A slot
+// is used again only after its answer came, so no late answer meets the
+// next call; a slot whose call gave up is dropped, and an answer for it
+// finds nobody.
+type waiting struct {
+	slot  uint64
+	reply string
+	ch    chan *nats.Msg
+}
 
 func newReplies(nc *nats.Conn) (*replies, error) {
 	r := &replies{nc: nc, prefix: nats.InboxPrefix + nuid.Next() + ".", gone: make(chan struct{})}
+	for i := range r.shards {
+		r.shards[i].calls = map[uint64]*waiting{}
+	}
 	sub, err := nc.Subscribe(r.prefix+"*", r.deliver)
 	if err != nil {
 		return nil, err
@@ -49,13 +67,33 @@ func newReplies(nc *nats.Conn) (*replies, error) {
 func (r *replies) close() { _ = r.sub.Unsubscribe() }
 
 func (r *replies) deliver(m *nats.Msg) {
-	seq, err := strconv.ParseUint(m.Subject[len(r.prefix):], 36, 64)
+	slot, err := strconv.ParseUint(m.Subject[len(r.prefix):], 36, 64)
 	if err != nil {
 		return
 	}
-	if w, ok := r.calls.LoadAndDelete(seq); ok {
-		w.(*waiting).ch <- m // it has room: one answer per call
+	if w := r.take(slot); w != nil {
+		w.ch <- m // it has room: one answer per call
 	}
+}
+
+// take removes the call waiting in slot, and returns it if it was there.
+func (r *replies) take(slot uint64) *waiting {
+	sh := &r.shards[slot%replyShards]
+	sh.Lock()
+	w := sh.calls[slot]
+	if w != nil {
+		delete(sh.calls, slot)
+	}
+	sh.Unlock()
+	return w
+}
+
+func (r *replies) slot() *waiting {
+	if w, ok := r.free.Get().(*waiting); ok {
+		return w
+	}
+	slot := r.slots.Add(1)
+	return &waiting{slot: slot, reply: r.prefix + strconv.FormatUint(slot, 36), ch: make(chan *nats.Msg, 1)}
 }
 
 // request publishes data to subject and waits for the answer, like
@@ -63,11 +101,13 @@ func (r *replies) deliver(m *nats.Msg) {
 // at nothing but its deadline, until deadline, on a pooled timer, so that
 // the context's own timer is never made.
 func (r *replies) request(ctx context.Context, subject string, data []byte, deadline time.Time, deadlineOnly bool) (*nats.Msg, error) {
-	seq := r.seq.Add(1)
-	w := waitings.Get().(*waiting)
-	r.calls.Store(seq, w)
-	if err := r.nc.PublishRequest(subject, r.prefix+strconv.FormatUint(seq, 36), data); err != nil {
-		r.forget(seq, w)
+	w := r.slot()
+	sh := &r.shards[w.slot%replyShards]
+	sh.Lock()
+	sh.calls[w.slot] = w
+	sh.Unlock()
+	if err := r.nc.PublishRequest(subject, w.reply, data); err != nil {
+		r.forget(w)
 		return nil, err
 	}
 	var (
@@ -83,7 +123,7 @@ func (r *replies) request(ctx context.Context, subject string, data []byte, dead
 	}
 	select {
 	case m := <-w.ch:
-		waitings.Put(w)
+		r.free.Put(w)
 		// With no subscriber on subject, the server answers at once with
 		// an empty message and this status.
 		if len(m.Data) == 0 && m.Header.Get("Status") == "503" {
@@ -91,30 +131,29 @@ func (r *replies) request(ctx context.Context, subject string, data []byte, dead
 		}
 		return m, nil
 	case <-timeout:
-		if m := r.forget(seq, w); m != nil {
+		if m := r.forget(w); m != nil {
 			return m, nil
 		}
 		return nil, nats.ErrTimeout
 	case <-done:
-		if m := r.forget(seq, w); m != nil {
+		if m := r.forget(w); m != nil {
 			return m, nil
 		}
 		return nil, ctx.Err()
 	case <-r.gone:
-		r.forget(seq, w)
+		r.forget(w)
 		return nil, nats.ErrConnectionClosed
 	}
 }
 
-// forget withdraws a call; if its answer is already on its way, it waits
-// for it and returns it, so that w goes back to the pool empty.
-func (r *replies) forget(seq uint64, w *waiting) *nats.Msg {
-	if _, ok := r.calls.LoadAndDelete(seq); ok {
-		waitings.Put(w)
+// forget withdraws a call that stops waiting. If its answer is already on
+// the way, it waits for it and returns it; else the slot is dropped.
+func (r *replies) forget(w *waiting) *nats.Msg {
+	if r.take(w.slot) != nil {
 		return nil
 	}
 	m := <-w.ch
-	waitings.Put(w)
+	r.free.Put(w)
 	return m
 }
 

@@ -69,7 +69,7 @@ func (n *Node) Route(ctx context.Context, call *host.Call) ([]byte, error) {
 		Origin: call.Actor.ID(), OriginName: call.Actor.Claims().Name,
 		Target: id, Operation: call.Operation, Payload: call.Payload,
 	}
-	return n.invoke(ctx, n.subj.ActorRPC(id), inv)
+	return n.invoke(ctx, n.actorRPC(id), inv)
 }
 
 // InvokeActor calls an actor by id wherever it runs: in this process when it
@@ -78,7 +78,18 @@ func (n *Node) InvokeActor(ctx context.Context, actorID, op string, payload []by
 	if a := n.host.Actor(actorID); a != nil {
 		return a.Invoke(ctx, op, payload)
 	}
-	return n.invoke(ctx, n.subj.ActorRPC(actorID), &Invocation{Origin: "host:" + n.id, Target: actorID, Operation: op, Payload: payload})
+	return n.invoke(ctx, n.actorRPC(actorID), &Invocation{Origin: "host:" + n.id, Target: actorID, Operation: op, Payload: payload})
+}
+
+// actorRPC is n.subj.ActorRPC(id), made once per actor id: calls name
+// their targets over and over.
+func (n *Node) actorRPC(id string) string {
+	if s, ok := n.rpcSubjects.Load(id); ok {
+		return s.(string)
+	}
+	s := n.subj.ActorRPC(id)
+	n.rpcSubjects.Store(id, s)
+	return s
 }
 
 // invoke sends a signed invocation and waits for its result.
@@ -101,17 +112,29 @@ func nextID() string {
 // CLI client.
 func sendInvocation(ctx context.Context, rep *replies, st *State, key *ClusterKey, subject string, inv *Invocation) ([]byte, error) {
 	nc := rep.nc
-	if _, ok := ctx.Deadline(); !ok {
+	// only says that nothing but the deadline can end this call: a pooled
+	// timer then waits for it, and no context timer is made.
+	dl, ok := ctx.Deadline()
+	only := false
+	switch {
+	case !ok && ctx.Done() == nil:
+		dl, only = time.Now().Add(DefaultCallTimeout), true
+	case !ok:
 		dctx := host.NewDeadlineContext(ctx, time.Now().Add(DefaultCallTimeout))
 		defer dctx.Cancel()
 		ctx = dctx
+		dl, _ = ctx.Deadline()
+	default:
+		_, only = host.DeadlineOnly(ctx)
 	}
-	dl, _ := ctx.Deadline()
 	inv.ID = nextID()
 	inv.Deadline = dl.UnixNano()
 	inv.Trace = traceFrom(ctx)
 	if len(inv.Payload) > blobThreshold(nc) {
-		if err := st.putBlob(ctx, inv.ID, inv.Payload); err != nil {
+		bctx, cancel := context.WithDeadline(ctx, dl)
+		err := st.putBlob(bctx, inv.ID, inv.Payload)
+		cancel()
+		if err != nil {
 			return nil, fmt.Errorf("lattice: large payload: %w", err)
 		}
 		inv.Blob, inv.Payload = inv.ID, nil
@@ -123,9 +146,6 @@ func sendInvocation(ctx context.Context, rep *replies, st *State, key *ClusterKe
 		msg *nats.Msg
 		err error
 	)
-	// When nothing but the deadline can end this call, a pooled timer
-	// waits for it, and the context's own timer is never made.
-	dl, only := host.DeadlineOnly(ctx)
 	msg, err = rep.request(ctx, subject, data, dl, only)
 	*buf = data
 	putBuf(buf)
@@ -146,7 +166,9 @@ func sendInvocation(ctx context.Context, rep *replies, st *State, key *ClusterKe
 		return nil, res.Error
 	}
 	if res.Blob != "" {
-		return st.takeBlob(ctx, res.Blob)
+		bctx, cancel := context.WithDeadline(ctx, dl)
+		defer cancel()
+		return st.takeBlob(bctx, res.Blob)
 	}
 	if res.Payload == nil {
 		res.Payload = []byte{}
