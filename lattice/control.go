@@ -472,7 +472,12 @@ func (n *Node) checkLink(ctx context.Context, l spore.Link) (spore.Link, error) 
 			return l, spore.NewError(spore.CodeBadRequest, fmt.Errorf("lattice: link: %w", err))
 		}
 	}
-	if c, ok := n.claims.get(id); ok && !spore.Unlinked(l.Contract) && !c.HasCap(l.Contract) {
+	c, ok := n.claims.get(id)
+	if !ok {
+		// Claims recorded a moment ago may not have reached the mirror.
+		c, ok = n.state.claimsOf(ctx, id)
+	}
+	if ok && !spore.Unlinked(l.Contract) && !c.HasCap(l.Contract) {
 		return l, spore.Errorf(spore.CodeBadRequest, "lattice: link: actor %q (%s) has no claim for %s: sign it with --cap %s, start the new revision, then put the link",
 			c.Name, id, l.Contract, l.Contract)
 	}

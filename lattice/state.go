@@ -206,6 +206,16 @@ func (s *State) ListClaims(ctx context.Context) ([]*signing.Claims, error) {
 	return out, err
 }
 
+// claimsOf returns the claims recorded for an actor id, if any.
+func (s *State) claimsOf(ctx context.Context, id string) (*signing.Claims, bool) {
+	e, err := s.Claims.Get(ctx, id)
+	if err != nil {
+		return nil, false
+	}
+	c, err := signing.DecodeToken(string(e.Value()))
+	return c, err == nil
+}
+
 // ResolveActor turns an id, call alias or claims name into an actor id.
 func (s *State) ResolveActor(ctx context.Context, ref string) (string, error) {
 	if signing.IsActorID(ref) {
