@@ -71,7 +71,9 @@ func (inst *instance) read(mod api.Module, what string, ptr, n uint32) []byte {
 	if !ok {
 		inst.faultf("%w: %s at %d, %d bytes, memory is %d bytes", ErrBadPointer, what, ptr, n, mod.Memory().Size())
 	}
-	return append([]byte(nil), b...)
+	out := make([]byte, len(b)) // not append: growslice rounds and checks more
+	copy(out, b)
+	return out
 }
 
 // readString reads a string out of guest memory. A guest names the same

@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -127,10 +128,18 @@ func (a *Actor) Close(ctx context.Context) error {
 }
 
 // pool holds an actor's instances. A slot is a token for one instance: nil
-// until the instance is made, or again after it failed. Taking a slot from
-// the channel is what makes an instance exclusive to one goroutine.
+// until the instance is made, or again after it failed. Taking a slot is
+// what makes an instance exclusive to one goroutine.
+//
+// Idle instances wait in a few cells, one cache line each, that a call takes
+// from and gives back to with one atomic operation, and in a channel behind
+// them, which holds the rest and is where calls wait when every instance is
+// busy. With every core invoking one actor, a channel alone was the
+// bottleneck: each call locked it twice, and the cores queued on that lock
+// (BenchmarkInvokeParallel).
 type pool struct {
 	actor  *Actor
+	cells  []cell
 	slots  chan *instance
 	done   chan struct{}
 	mu     sync.Mutex // serializes resize and close; guards size
@@ -139,6 +148,24 @@ type pool struct {
 	live   atomic.Int32
 	made   atomic.Uint32 // instances made, which stripes their counts
 	closed atomic.Bool
+	// waiters counts calls about to wait on the channel, and channelOnly
+	// is set while resize or close count the slots in the channel: put
+	// then gives instances to the channel, not to a cell.
+	waiters     atomic.Int32
+	channelOnly atomic.Bool
+	// hints holds *cellHint: the cell a core starts looking in. A
+	// sync.Pool keeps one per P, so each core finds the instance it gave
+	// back, in a cell no other core touches while there are enough.
+	hints    sync.Pool
+	nextHint atomic.Uint32
+}
+
+type cellHint struct{ i uint32 }
+
+// cell holds one idle instance, alone on its cache line.
+type cell struct {
+	inst atomic.Pointer[instance]
+	_    [56]byte
 }
 
 // MaxInstancesLimit bounds Limits.MaxInstances and Scale.
@@ -146,6 +173,8 @@ const MaxInstancesLimit = 1024
 
 func (p *pool) init(a *Actor, n int) {
 	p.actor = a
+	p.cells = make([]cell, min(2*runtime.GOMAXPROCS(0), 16))
+	p.hints.New = func() any { return &cellHint{i: p.nextHint.Add(1) % uint32(len(p.cells))} }
 	p.slots = make(chan *instance, MaxInstancesLimit)
 	p.done = make(chan struct{})
 	p.size = n
@@ -161,6 +190,9 @@ func (p *pool) resize(ctx context.Context, n int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer func() { p.slotsN.Store(int32(p.size)) }()
+	p.channelOnly.Store(true)
+	defer p.channelOnly.Store(false)
+	p.drainCells()
 	for ; p.size < n; p.size++ {
 		p.slots <- nil
 	}
@@ -176,6 +208,45 @@ func (p *pool) resize(ctx context.Context, n int) error {
 		}
 	}
 	return nil
+}
+
+// drainCells moves the instances in the cells to the channel. Once
+// channelOnly is set, a put that still fills a cell sees the flag after and
+// moves its instance itself, if drainCells has not.
+func (p *pool) drainCells() {
+	for i := range p.cells {
+		if inst := p.cells[i].inst.Swap(nil); inst != nil {
+			p.slots <- inst
+		}
+	}
+}
+
+// fromCell takes an idle instance from a cell, starting at this core's.
+func (p *pool) fromCell() *instance {
+	h := p.hints.Get().(*cellHint)
+	defer p.hints.Put(h)
+	n := uint32(len(p.cells))
+	for i := range n {
+		k := (h.i + i) % n
+		c := &p.cells[k]
+		if inst := c.inst.Load(); inst != nil && c.inst.CompareAndSwap(inst, nil) {
+			inst.cell = k
+			return inst
+		}
+	}
+	return nil
+}
+
+// toCell gives an idle instance to a free cell, the one it came from
+// first, and reports whether one took it.
+func (p *pool) toCell(inst *instance) bool {
+	n := uint32(len(p.cells))
+	for i := range n {
+		if p.cells[(inst.cell+i)%n].inst.CompareAndSwap(nil, inst) {
+			return true
+		}
+	}
+	return false
 }
 
 // warm makes n instances up front.
@@ -197,16 +268,11 @@ func (p *pool) warm(ctx context.Context, n int) error {
 }
 
 func (p *pool) get(ctx context.Context) (*instance, error) {
-	var inst *instance
-	select {
-	case inst = <-p.slots:
-	default:
-		select {
-		case inst = <-p.slots:
-		case <-p.done:
-			return nil, spore.Errorf(spore.CodeUnavailable, "%s is stopping: %w", p.actor, ErrClosed)
-		case <-ctx.Done():
-			return nil, spore.Errorf(spore.CodeTimeout, "%s: no free instance: %w", p.actor, ctx.Err())
+	inst, ok := p.tryTake()
+	if !ok {
+		var err error
+		if inst, err = p.wait(ctx); err != nil {
+			return nil, err
 		}
 	}
 	if p.closed.Load() {
@@ -226,22 +292,86 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 	return inst, nil
 }
 
+// tryTake takes a slot if one is free: an idle instance from a cell, or a
+// slot from the channel (nil when its instance is not made yet).
+func (p *pool) tryTake() (*instance, bool) {
+	if inst := p.fromCell(); inst != nil {
+		return inst, true
+	}
+	select {
+	case inst := <-p.slots:
+		return inst, true
+	default:
+		return nil, false
+	}
+}
+
+// wait takes a slot once one is free.
+func (p *pool) wait(ctx context.Context) (*instance, error) {
+	// Count this call as waiting before looking at the cells again: a put
+	// that filled a cell meanwhile is either seen here, or sees the count
+	// and moves its instance to the channel.
+	p.waiters.Add(1)
+	defer p.waiters.Add(-1)
+	if inst := p.fromCell(); inst != nil {
+		return inst, nil
+	}
+	select {
+	case inst := <-p.slots:
+		return inst, nil
+	case <-p.done:
+		return nil, spore.Errorf(spore.CodeUnavailable, "%s is stopping: %w", p.actor, ErrClosed)
+	case <-ctx.Done():
+		return nil, spore.Errorf(spore.CodeTimeout, "%s: no free instance: %w", p.actor, ctx.Err())
+	}
+}
+
 // put returns an instance to the pool; a broken one is closed and its slot
 // left empty, so the next get makes a fresh instance.
 func (p *pool) put(inst *instance) {
 	if inst.broken || p.closed.Load() {
 		inst.close()
 		p.live.Add(-1)
-		inst = nil
+		p.slots <- nil
+		return
+	}
+	if p.waiters.Load() == 0 && !p.channelOnly.Load() && p.toCell(inst) {
+		// Filled a cell; if a call started waiting on the channel, or a
+		// resize or close started counting it, in the meantime, move the
+		// instance there (unless someone took it already).
+		if p.waiters.Load() == 0 && !p.channelOnly.Load() && !p.closed.Load() {
+			return
+		}
+		if !p.takeBack(inst) {
+			return
+		}
 	}
 	p.slots <- inst
 }
 
-// counts reports the instances made and those in use: the slots not in the
-// channel. Taking and giving back a slot touch no shared counter, so that
-// invocations on several cores do not contend on one.
+// takeBack takes inst out of the cell it was given to, and reports
+// whether it was still there.
+func (p *pool) takeBack(inst *instance) bool {
+	for i := range p.cells {
+		if p.cells[i].inst.CompareAndSwap(inst, nil) {
+			return true
+		}
+	}
+	return false
+}
+
+// counts reports the instances made and those in use: the slots in
+// neither the channel nor a cell. Taking and giving back a slot touch no
+// shared counter, so that invocations on several cores do not contend on
+// one.
 func (p *pool) counts() (live, busy int) {
-	return int(p.live.Load()), max(int(p.slotsN.Load())-len(p.slots), 0)
+	idle := len(p.slots)
+	for i := range p.cells {
+		if p.cells[i].inst.Load() != nil {
+			idle++
+		}
+	}
+	return int(p.live.Load()), max(int(p.slotsN.Load())-idle, 0)
 }
 
 // close refuses new invocations, then takes every slot back (waiting for
@@ -253,6 +383,8 @@ func (p *pool) close(ctx context.Context) {
 	close(p.done)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.channelOnly.Store(true)
+	p.drainCells()
 	for range p.size {
 		select {
 		case inst := <-p.slots:

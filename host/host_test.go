@@ -89,6 +89,91 @@ func TestConcurrentInvocations(t *testing.T) {
 	}
 }
 
+// TestPoolUnderLoad: more callers than instances, while the pool is
+// scaled up and down, each call served within its deadline (none waits on
+// an instance left idle where it cannot see it), then Close with calls in
+// flight: it returns, and every call ends served or refused.
+func TestPoolUnderLoad(t *testing.T) {
+	s := testkit.NewSigner(t)
+	h, _ := newHost(t, host.NewConfig())
+	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"),
+		host.Limits{MaxInstances: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(g, i int) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		in := fmt.Appendf(nil, "g%d-i%d", g, i)
+		out, err := a.Invoke(ctx, "Echo", in)
+		if err == nil && !bytes.Equal(out, in) {
+			err = fmt.Errorf("got %q, want %q", out, in)
+		}
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				if err := call(g, i); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for _, n := range []int{3, 1, 2, 1, 4, 1} {
+		if err := a.Scale(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := a.Stats(); st.Busy != 0 || st.Instances > 1 || st.Invocations != 8*300 {
+		t.Errorf("stats after the calls = %+v, want none busy, at most 1 instance, 2400 invocations", st)
+	}
+
+	stop := make(chan struct{})
+	ended := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := 0; err == nil; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				err = call(g, i)
+			}
+			ended <- err
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() {
+		_ = a.Close(context.Background())
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return with calls in flight")
+	}
+	for range 8 {
+		if err := <-ended; !errors.Is(err, host.ErrClosed) {
+			t.Errorf("a call after Close: %v, want ErrClosed", err)
+		}
+	}
+	close(stop)
+}
+
 // TestMisbehavingGuests shows each kind of bad guest contained: the call fails
 // with an error naming the actor and the cause, and the next call is served
 // by a fresh instance.

@@ -29,6 +29,7 @@ type instance struct {
 	memory    *cappedMemory
 	stack     [2]uint64
 	stripe    uint32 // which stripe of the actor's counters it adds to
+	cell      uint32 // the pool cell it was last taken from
 	cc        callCtx
 	// deadlineNs is the running call's deadline in Unix nanoseconds, 0
 	// when idle. The watchdog swaps it to 0 when it expires the call.
