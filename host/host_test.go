@@ -55,14 +55,20 @@ func TestEchoRoundTrip(t *testing.T) {
 	}
 }
 
-func TestConcurrentInvocations(t *testing.T) {
+// loadEcho loads the echo actor on a new host.
+func loadEcho(t *testing.T, l host.Limits) *host.Actor {
+	t.Helper()
 	s := testkit.NewSigner(t)
 	h, _ := newHost(t, host.NewConfig())
-	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"),
-		host.Limits{MaxInstances: 3})
+	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"), l)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
+
+func TestConcurrentInvocations(t *testing.T) {
+	a := loadEcho(t, host.Limits{MaxInstances: 3})
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for g := range 16 {
@@ -94,13 +100,7 @@ func TestConcurrentInvocations(t *testing.T) {
 // an instance left idle where it cannot see it), then Close with calls in
 // flight: it returns, and every call ends served or refused.
 func TestPoolUnderLoad(t *testing.T) {
-	s := testkit.NewSigner(t)
-	h, _ := newHost(t, host.NewConfig())
-	a, err := h.Load(context.Background(), s.Sign(t, testkit.WAT(t, "host/testdata/echo.wat"), "echo"),
-		host.Limits{MaxInstances: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := loadEcho(t, host.Limits{MaxInstances: 1})
 	call := func(g, i int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
