@@ -217,6 +217,9 @@ func (r *mpReader) link(s *strFields) (*spore.Link, error) {
 // appendMsgpack appends the result's MessagePack map to b.
 func (r *Result) appendMsgpack(b []byte) []byte {
 	n := 1
+	if r.ID != "" {
+		n++
+	}
 	if r.Blob != "" {
 		n++
 	}
@@ -224,6 +227,9 @@ func (r *Result) appendMsgpack(b []byte) []byte {
 		n++
 	}
 	b = appendMapLen(b, n)
+	if r.ID != "" {
+		b = appendStr(appendStr(b, "id"), r.ID)
+	}
 	b = appendBin(appendStr(b, "payload"), r.Payload)
 	if r.Blob != "" {
 		b = appendStr(appendStr(b, "blob"), r.Blob)
@@ -234,6 +240,33 @@ func (r *Result) appendMsgpack(b []byte) []byte {
 		b = appendStr(appendStr(b, "message"), r.Error.Message)
 	}
 	return b
+}
+
+// resultID returns the id a result names, as decode would read it (the
+// last of several), without copying it; nil when it names none or does
+// not decode.
+func resultID(b []byte) []byte {
+	rd := mpReader{b: b}
+	n, err := rd.mapLen()
+	if err != nil {
+		return nil
+	}
+	var id []byte
+	for range n {
+		k, err := rd.str()
+		if err != nil {
+			return nil
+		}
+		if string(k) == "id" {
+			id, err = rd.str()
+		} else {
+			err = rd.skip(0)
+		}
+		if err != nil {
+			return nil
+		}
+	}
+	return id
 }
 
 // decode reads a result from b. Payload shares b's memory.
@@ -251,6 +284,9 @@ func (r *Result) decode(b []byte) error {
 		}
 		var v []byte
 		switch string(k) {
+		case "id":
+			v, err = rd.str()
+			s.add(v, &r.ID)
 		case "payload":
 			r.Payload, err = rd.str()
 		case "blob":

@@ -66,7 +66,8 @@ func TestInvocationCodec(t *testing.T) {
 func TestResultCodec(t *testing.T) {
 	for _, r := range []Result{
 		{Payload: []byte("ok")},
-		{Blob: "x.result"},
+		{ID: "i1", Payload: []byte("ok")},
+		{ID: "i2", Blob: "x.result"},
 		{Error: &spore.Error{Code: spore.CodeDenied, Message: "no"}},
 	} {
 		b, err := msgpack.Marshal(&r)
@@ -77,8 +78,11 @@ func TestResultCodec(t *testing.T) {
 		if err := msgpack.Unmarshal(b, &got); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got.Payload, r.Payload) || got.Blob != r.Blob || (r.Error != nil && (got.Error == nil || *got.Error != *r.Error)) {
+		if !bytes.Equal(got.Payload, r.Payload) || got.ID != r.ID || got.Blob != r.Blob || (r.Error != nil && (got.Error == nil || *got.Error != *r.Error)) {
 			t.Fatalf("got %+v, want %+v", got, r)
+		}
+		if id := resultID(b); string(id) != r.ID {
+			t.Fatalf("resultID = %q, want %q", id, r.ID)
 		}
 	}
 }
@@ -200,7 +204,18 @@ func FuzzDecodeInvocation(f *testing.F) {
 	f.Add([]byte("garbage"))
 	f.Add((&Result{Payload: []byte("p"), Error: &spore.Error{Code: spore.CodeDenied, Message: "m"}}).appendMsgpack(nil))
 	f.Add([]byte{0x81, 0xa1, 'x', 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0xc0})
+	f.Add((&Result{ID: "i", Payload: []byte("p")}).appendMsgpack(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Result
+		if r.decode(b) == nil {
+			var r2 Result
+			if err := r2.decode(r.appendMsgpack(nil)); err != nil || !bytes.Equal(r.Payload, r2.Payload) || r.Blob != r2.Blob || r.ID != r2.ID {
+				t.Fatalf("result re-decode: %v", err)
+			}
+			if id := resultID(b); string(id) != r.ID {
+				t.Fatalf("resultID = %q, decode read %q", id, r.ID)
+			}
+		}
 		inv, err := DecodeInvocation(b)
 		if err != nil {
 			return
@@ -213,13 +228,6 @@ func FuzzDecodeInvocation(f *testing.F) {
 		inv2, err := DecodeInvocation(again)
 		if err != nil || !bytes.Equal(inv.Fields(), inv2.Fields()) {
 			t.Fatalf("re-decode: %v", err)
-		}
-		var r Result
-		if r.decode(b) == nil {
-			var r2 Result
-			if err := r2.decode(r.appendMsgpack(nil)); err != nil || !bytes.Equal(r.Payload, r2.Payload) || r.Blob != r2.Blob {
-				t.Fatalf("result re-decode: %v", err)
-			}
 		}
 	})
 }

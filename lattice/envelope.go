@@ -45,6 +45,9 @@ type Invocation struct {
 
 // Result answers an invocation.
 type Result struct {
+	// ID is the id of the invocation answered: a caller takes only the
+	// result of its own call.
+	ID      string       `msgpack:"id,omitempty"`
 	Payload []byte       `msgpack:"payload"`
 	Blob    string       `msgpack:"blob,omitempty"`
 	Error   *spore.Error `msgpack:"error,omitempty"`

@@ -38,12 +38,17 @@ const replyShards = 16
 
 // waiting is a call's slot in the inbox: the reply subject
 // <prefix><slot in base 36>, made once, and a channel for the answer. A slot
-// is used again only after its answer came, so no late answer meets the
-// next call; a slot whose call gave up is dropped, and an answer for it
-// finds nobody.
+// is used again only after its answer came, and a slot whose call gave up
+// is dropped. An answer reaches the call in the slot only if it names the
+// call's invocation id, so one that comes late, or twice, finds nobody.
+// (A reply subject per call would do that too, but every new subject
+// misses the server's subject cache: with slots, the results of
+// BenchmarkRPC's calls made 0.73 of raw NATS's calls/s, with a subject per
+// call 0.61.)
 type waiting struct {
 	slot  uint64
 	reply string
+	id    string // of the invocation waiting
 	ch    chan *nats.Msg
 }
 
@@ -71,9 +76,20 @@ func (r *replies) deliver(m *nats.Msg) {
 	if err != nil {
 		return
 	}
-	if w := r.take(slot); w != nil {
-		w.ch <- m // it has room: one answer per call
+	// The server's no-responders status answers the publish it follows,
+	// and carries no id.
+	status := len(m.Data) == 0 && m.Header.Get("Status") == "503"
+	id := resultID(m.Data)
+	sh := &r.shards[slot%replyShards]
+	sh.Lock()
+	w := sh.calls[slot]
+	if w == nil || (!status && string(id) != w.id) {
+		sh.Unlock()
+		return // for a call that gave up, or a stale answer
 	}
+	delete(sh.calls, slot)
+	sh.Unlock()
+	w.ch <- m // it has room: one answer per call
 }
 
 // take removes the call waiting in slot, and returns it if it was there.
@@ -96,12 +112,14 @@ func (r *replies) slot() *waiting {
 	return &waiting{slot: slot, reply: r.prefix + strconv.FormatUint(slot, 36), ch: make(chan *nats.Msg, 1)}
 }
 
-// request publishes data to subject and waits for the answer, like
-// nats.Conn.Request: until ctx ends or, when deadlineOnly says ctx can end
-// at nothing but its deadline, until deadline, on a pooled timer, so that
-// the context's own timer is never made.
-func (r *replies) request(ctx context.Context, subject string, data []byte, deadline time.Time, deadlineOnly bool) (*nats.Msg, error) {
+// request publishes data, the invocation id, to subject and waits for the
+// result naming id, like nats.Conn.Request: until ctx ends or, when
+// deadlineOnly says ctx can end at nothing but its deadline, until
+// deadline, on a pooled timer, so that the context's own timer is never
+// made.
+func (r *replies) request(ctx context.Context, subject, id string, data []byte, deadline time.Time, deadlineOnly bool) (*nats.Msg, error) {
 	w := r.slot()
+	w.id = id
 	sh := &r.shards[w.slot%replyShards]
 	sh.Lock()
 	sh.calls[w.slot] = w

@@ -146,7 +146,7 @@ func sendInvocation(ctx context.Context, rep *replies, st *State, key *ClusterKe
 		msg *nats.Msg
 		err error
 	)
-	msg, err = rep.request(ctx, subject, data, dl, only)
+	msg, err = rep.request(ctx, subject, inv.ID, data, dl, only)
 	*buf = data
 	putBuf(buf)
 	switch {
@@ -223,7 +223,7 @@ func (e rpcEnd) reply(ctx context.Context, m *nats.Msg, inv *Invocation, out []b
 	if m.Reply == "" {
 		return
 	}
-	var res Result
+	res := Result{ID: inv.ID}
 	if err != nil {
 		var se *spore.Error
 		if !errors.As(err, &se) {
