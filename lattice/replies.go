@@ -29,7 +29,7 @@ type replies struct {
 		sync.Mutex
 		calls map[uint64]*waiting // by slot
 	}
-	free sync.Pool     // *waiting whose answer came: their subjects are reused
+	free sync.Pool     // idle *waiting: their subjects are reused
 	gone chan struct{} // closed when the subscription ends
 }
 
@@ -37,14 +37,11 @@ type replies struct {
 const replyShards = 16
 
 // waiting is a call's slot in the inbox: the reply subject
-// <prefix><slot in base 36>, made once, and a channel for the answer. A slot
-// is used again only after its answer came, and a slot whose call gave up
-// is dropped. An answer reaches the call in the slot only if it names the
-// call's invocation id, so one that comes late, or twice, finds nobody.
-// (A reply subject per call would do that too, but every new subject
-// misses the server's subject cache: with slots, the results of
-// BenchmarkRPC's calls made 0.73 of raw NATS's calls/s, with a subject per
-// call 0.61.)
+// <prefix><slot in base 36>, made once, and a channel for the answer. Slots
+// serve call after call, so an answer reaches the call in the slot only if
+// it names the call's invocation id: one that comes late, or twice, finds
+// nobody. (A reply subject per call would do that too, but with one
+// BenchmarkRPC made 0.61 of raw NATS's calls/s, with slots 0.73.)
 type waiting struct {
 	slot  uint64
 	reply string
@@ -165,12 +162,13 @@ func (r *replies) request(ctx context.Context, subject, id string, data []byte, 
 }
 
 // forget withdraws a call that stops waiting. If its answer is already on
-// the way, it waits for it and returns it; else the slot is dropped.
+// the way, it waits for it and returns it. Either way the slot is empty
+// after, and serves the next call.
 func (r *replies) forget(w *waiting) *nats.Msg {
-	if r.take(w.slot) != nil {
-		return nil
+	var m *nats.Msg
+	if r.take(w.slot) == nil {
+		m = <-w.ch
 	}
-	m := <-w.ch
 	r.free.Put(w)
 	return m
 }
