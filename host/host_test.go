@@ -67,29 +67,49 @@ func loadEcho(t *testing.T, l host.Limits) *host.Actor {
 	return a
 }
 
-func TestConcurrentInvocations(t *testing.T) {
-	a := loadEcho(t, host.Limits{MaxInstances: 3})
+// echoFrom calls a's Echo from goroutines goroutines, calls times each
+// (a goroutine stops at its first failure), while during runs, and
+// reports every failure.
+func echoFrom(t *testing.T, a *host.Actor, goroutines, calls int, during func()) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for g := range 16 {
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 50 {
-				in := fmt.Appendf(nil, "g%d-i%d", g, i)
-				out, err := a.Invoke(context.Background(), "Echo", in)
-				if err != nil || !bytes.Equal(out, in) {
-					errs <- fmt.Errorf("got %q, %v; want %q", out, err, in)
+			for i := range calls {
+				if err := echoOnce(a, g, i); err != nil {
+					errs <- err
 					return
 				}
 			}
 		}()
 	}
+	during()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// echoOnce makes one Echo call, which must answer within 5 s with what it
+// was given.
+func echoOnce(a *host.Actor, g, i int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	in := fmt.Appendf(nil, "g%d-i%d", g, i)
+	out, err := a.Invoke(ctx, "Echo", in)
+	if err == nil && !bytes.Equal(out, in) {
+		err = fmt.Errorf("got %q, want %q", out, in)
+	}
+	return err
+}
+
+func TestConcurrentInvocations(t *testing.T) {
+	a := loadEcho(t, host.Limits{MaxInstances: 3})
+	echoFrom(t, a, 16, 50, func() {})
 	if st := a.Stats(); st.Instances > 3 || st.Invocations != 800 {
 		t.Errorf("stats = %+v, want at most 3 instances and 800 invocations", st)
 	}
@@ -101,40 +121,13 @@ func TestConcurrentInvocations(t *testing.T) {
 // flight: it returns, and every call ends served or refused.
 func TestPoolUnderLoad(t *testing.T) {
 	a := loadEcho(t, host.Limits{MaxInstances: 1})
-	call := func(g, i int) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		in := fmt.Appendf(nil, "g%d-i%d", g, i)
-		out, err := a.Invoke(ctx, "Echo", in)
-		if err == nil && !bytes.Equal(out, in) {
-			err = fmt.Errorf("got %q, want %q", out, in)
-		}
-		return err
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 300 {
-				if err := call(g, i); err != nil {
-					errs <- err
-					return
-				}
+	echoFrom(t, a, 8, 300, func() {
+		for _, n := range []int{3, 1, 2, 1, 4, 1} {
+			if err := a.Scale(context.Background(), n); err != nil {
+				t.Error(err)
 			}
-		}()
-	}
-	for _, n := range []int{3, 1, 2, 1, 4, 1} {
-		if err := a.Scale(context.Background(), n); err != nil {
-			t.Fatal(err)
 		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	})
 	if st := a.Stats(); st.Busy != 0 || st.Instances > 1 || st.Invocations != 8*300 {
 		t.Errorf("stats after the calls = %+v, want none busy, at most 1 instance, 2400 invocations", st)
 	}
@@ -150,7 +143,7 @@ func TestPoolUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				err = call(g, i)
+				err = echoOnce(a, g, i)
 			}
 			ended <- err
 		}()
